@@ -1,0 +1,1 @@
+"""Helpers behind the client: URLs, retries, timeouts, TLS, request and response utilities."""
