@@ -76,7 +76,7 @@ class ProtocolError(HTTPError):
 
 
 #: The urllib3 1.x name of :class:`ProtocolError`.
-ConnectionError = ProtocolError  # noqa: A001 - the public urllib3 alias, shadowing on purpose.
+ConnectionError = ProtocolError
 
 
 class MaxRetryError(RequestError):
@@ -106,7 +106,7 @@ class TimeoutStateError(HTTPError):
     """A :class:`~pooltest.util.timeout.Timeout` was used in an impossible order."""
 
 
-class TimeoutError(HTTPError):  # noqa: A001 - urllib3's public name.
+class TimeoutError(HTTPError):
     """A socket operation timed out: base of read and connect timeouts."""
 
 

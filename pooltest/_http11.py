@@ -1,0 +1,257 @@
+"""HTTP/1.1 on the wire: request heads out, response heads in. No sockets here.
+
+Sending
+    :func:`encode_request_head` validates and serialises the request line and headers. Anything
+    that could split a request (CR, LF or NUL in the method, target or a header; a method or header
+    name that is not an RFC 9110 token) raises ``ValueError`` before a byte is produced, so nothing
+    reaches the network.
+
+Receiving
+    :func:`read_response` reads the status line and headers from a buffered binary reader, skips
+    interim 1xx responses (except 101), folds obsolete line folding into single-line values, and
+    decides the body framing (RFC 9112 section 6.3):
+
+    1. a response to HEAD, and 1xx/204/304 responses, have no body;
+    2. ``Transfer-Encoding`` ending in ``chunked`` means chunked, any other transfer coding means
+       the body runs to the end of the connection;
+    3. otherwise a valid ``Content-Length`` (repeated identical values allowed) gives the length;
+    4. otherwise the body runs to the end of the connection.
+
+    The connection can carry another request only if the body is self-delimiting (rules 1-3), the
+    response is HTTP/1.1 without ``Connection: close`` (or HTTP/1.0 with ``keep-alive``), and the
+    request did not ask to close.
+
+The reader may be ``socket.makefile("rb")`` (live) or ``io.BytesIO`` (replay): the same parser
+runs both ways. Every line read is bounded, and the number of headers is capped.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import typing
+from collections.abc import Callable, Iterable
+
+from ._base_connection import _ResponseOptions
+from ._body import BodyReader
+from ._collections import HTTPHeaderDict
+from .exceptions import InvalidHeader
+from .response import HTTPResponse
+
+if typing.TYPE_CHECKING:
+    from typing import BinaryIO
+
+#: Longest status or header line accepted, like the standard library's limit.
+MAX_LINE = 65536
+#: Most header lines accepted in one response head.
+MAX_HEADERS = 100
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CTL_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
+_CTL_IN_VALUE = re.compile(r"[\x00\r\n]")
+_NON_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
+
+# Request heads are built from str and encoded once; header values may also arrive as bytes/int.
+HeaderValue = str | bytes | int
+
+
+def check_method(method: str) -> None:
+    """Raise ``ValueError`` unless ``method`` is an HTTP token."""
+    if _TOKEN.fullmatch(method) is None:
+        found = _NON_TOKEN.search(method)
+        raise ValueError(
+            f"Method cannot contain non-token characters {method!r} "
+            f"(found at least {found.group() if found else ''!r})"
+        )
+
+
+def check_target(target: str) -> None:
+    """Raise ``http.client.InvalidURL`` if the request target holds spaces or control chars."""
+    found = _CTL_IN_TARGET.search(target)
+    if found is not None:
+        raise http.client.InvalidURL(
+            f"URL can't contain control characters. {target!r} (found at least {found.group()!r})"
+        )
+
+
+def _header_value(name: str, value: HeaderValue) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    elif isinstance(value, int):
+        value = str(value)
+    if _CTL_IN_VALUE.search(value) is not None:
+        raise ValueError(f"Invalid header value {value!r} for header {name!r}")
+    return value
+
+
+def encode_request_head(
+    method: str, target: str, headers: Iterable[tuple[str, HeaderValue]]
+) -> bytes:
+    """Serialise a request line and headers, validating every piece first.
+
+    Header values are encoded as Latin-1 (as ``http.client`` does); a value that is not Latin-1
+    raises ``UnicodeEncodeError`` before anything is sent.
+    """
+    check_method(method)
+    check_target(target)
+    lines = [f"{method} {target} HTTP/1.1"]
+    for name, value in headers:
+        if _TOKEN.fullmatch(name) is None:
+            raise ValueError(f"Invalid header name {name!r}")
+        lines.append(f"{name}: {_header_value(name, value)}")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def _readline(fp: BinaryIO) -> bytes:
+    line = fp.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise http.client.LineTooLong("header line")
+    return line
+
+
+def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
+    line = _readline(fp)
+    if not line:
+        raise http.client.RemoteDisconnected("Remote end closed connection without response")
+    parts = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    version = parts[0]
+    if len(parts) < 2 or version not in ("HTTP/1.1", "HTTP/1.0") or len(parts[1]) != 3:
+        raise http.client.BadStatusLine(repr(line))
+    status_text = parts[1]
+    if not status_text.isdigit() or not status_text.isascii():
+        raise http.client.BadStatusLine(repr(line))
+    status = int(status_text)
+    if status < 100:
+        raise http.client.BadStatusLine(repr(line))
+    reason = parts[2].strip() if len(parts) == 3 else ""
+    return version, status, reason
+
+
+def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
+    """Read header lines up to the blank line; obs-fold continuations join their header."""
+    pairs: list[tuple[str, str]] = []
+    while True:
+        line = _readline(fp)
+        if line in (b"\r\n", b"\n", b""):
+            return pairs
+        if len(pairs) >= MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        text = line.decode("latin-1")
+        if text[0] in " \t":
+            if pairs:  # obsolete line folding: continue the previous value on one line
+                name, value = pairs[-1]
+                pairs[-1] = (name, f"{value} {text.strip()}".strip())
+            continue
+        name, colon, value = text.partition(":")
+        if not colon or _TOKEN.fullmatch(name) is None:
+            continue  # not a header line; dropped rather than smuggled into a value
+        pairs.append((name, value.strip(" \t\r\n")))
+
+
+def read_response_head(fp: BinaryIO) -> tuple[str, int, str, list[tuple[str, str]]]:
+    """Read the final response head: ``(version_string, status, reason, headers)``.
+
+    Interim 1xx responses other than 101 are read and discarded.
+    """
+    for _ in range(MAX_HEADERS):
+        version, status, reason = _read_status(fp)
+        headers = _read_headers(fp)
+        if status >= 200 or status == 101:
+            return version, status, reason, headers
+    raise http.client.HTTPException("too many interim (1xx) responses")
+
+
+def content_length(headers: HTTPHeaderDict) -> int | None:
+    """The body length a ``Content-Length`` header announces, or None when there is none.
+
+    Repeated identical values are accepted (RFC 9110 section 8.6); different or invalid values
+    raise :class:`~pooltest.exceptions.InvalidHeader`.
+    """
+    raw = headers.getlist("content-length")
+    if not raw:
+        return None
+    values = {part.strip() for value in raw for part in value.split(",")}
+    if len(values) != 1:
+        raise InvalidHeader("Content-Length contained multiple unmatching values")
+    (text,) = values
+    if not text.isdigit() or not text.isascii():
+        raise InvalidHeader(f"Invalid Content-Length header value: {text!r}")
+    return int(text)
+
+
+def body_framing(
+    method: str, status: int, headers: HTTPHeaderDict
+) -> tuple[bool, int | None, bool]:
+    """Decide ``(chunked, length, self_delimited)`` for a response body (see module docstring)."""
+    if method == "HEAD" or status < 200 or status in (204, 304):
+        return False, 0, True
+    transfer_encoding = headers.get("transfer-encoding")
+    if transfer_encoding is not None:
+        last = transfer_encoding.rsplit(",", 1)[-1].strip().lower()
+        if last == "chunked":
+            return True, None, True
+        return False, None, False
+    length = content_length(headers)
+    if length is not None:
+        return False, length, True
+    return False, None, False
+
+
+def wants_keep_alive(version: str, headers: HTTPHeaderDict) -> bool:
+    """Whether the server lets the connection carry another request after this response."""
+    connection = headers.get("connection")
+    tokens = {t.strip().lower() for t in connection.split(",")} if connection else set()
+    if version == "HTTP/1.1":
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+def read_response(
+    fp: BinaryIO,
+    options: _ResponseOptions,
+    on_done: Callable[[bool], None] | None = None,
+    *,
+    request_wants_close: bool = False,
+    sock_shutdown: Callable[[int], None] | None = None,
+) -> HTTPResponse:
+    """Parse one response from ``fp`` and wrap its body in an :class:`HTTPResponse`.
+
+    ``on_done(reusable)`` is called exactly once, when the body has been read to its end or
+    abandoned: ``reusable`` is True only if the body ended cleanly and the exchange allows the
+    transport to carry another request (see the module docstring). With ``preload_content`` that
+    happens before this function returns.
+    """
+    version, status, reason, pairs = read_response_head(fp)
+    headers = HTTPHeaderDict._from_pairs(pairs)
+    method = options.request_method
+    chunked, length, self_delimited = body_framing(method, status, headers)
+    keep_alive = self_delimited and not request_wants_close and wants_keep_alive(version, headers)
+    done = None
+    if on_done is not None:
+        callback = on_done
+
+        def done(clean: bool) -> None:
+            callback(clean and keep_alive)
+
+    reader = BodyReader(
+        fp,
+        chunked=chunked,
+        length=length,
+        enforce_content_length=options.enforce_content_length,
+        on_done=done,
+    )
+    return HTTPResponse(
+        body=reader,
+        headers=headers,
+        status=status,
+        version=11 if version == "HTTP/1.1" else 10,
+        version_string=version,
+        reason=reason,
+        preload_content=options.preload_content,
+        decode_content=options.decode_content,
+        enforce_content_length=options.enforce_content_length,
+        request_method=method,
+        request_url=options.request_url,
+        sock_shutdown=sock_shutdown,
+    )

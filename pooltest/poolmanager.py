@@ -1,0 +1,501 @@
+"""PoolManager: one pool per origin, kept in an LRU, and redirects across origins.
+
+Which pool serves a request
+===========================
+A request's URL gives a *request context*: the manager's ``connection_pool_kw`` plus the scheme,
+host and port (and any per-call ``pool_kwargs``). ``key_fn_by_scheme[scheme]`` turns the context
+into a :class:`PoolKey` (scheme and host lower-cased, dicts frozen). Requests with equal keys share
+a pool. Pools live in a :class:`~pooltest._collections.RecentlyUsedContainer` of ``num_pools``
+entries: using a pool makes it the most recent; creating pool number ``num_pools + 1`` evicts the
+least recently used one.
+
+Eviction never breaks a request in flight: :meth:`PoolManager.urlopen` leases the pool it uses,
+and an evicted pool is closed only when its last lease ends (see :mod:`pooltest.connectionpool`).
+
+Every pool is built with the manager's ``connection_factory`` (the seam cassettes plug into), so
+everything a manager does can be recorded and replayed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import typing
+import warnings
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin
+
+from ._base_connection import _TYPE_SOCKET_OPTIONS, ConnectionFactory, ProxyConfig
+from ._collections import HTTPHeaderDict, RecentlyUsedContainer
+from ._request_methods import RequestMethods
+from .connection import port_by_scheme
+from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, without_headers
+from .exceptions import LocationValueError, MaxRetryError, ProxySchemeUnknown, URLSchemeUnknown
+from .response import BaseHTTPResponse
+from .util.proxy import connection_requires_http_tunnel
+from .util.retry import Retry
+from .util.timeout import Timeout
+from .util.url import Url, parse_url
+
+if typing.TYPE_CHECKING:
+    import ssl
+
+    from typing_extensions import Self
+
+__all__ = ["PoolKey", "PoolManager", "ProxyManager", "key_fn_by_scheme", "proxy_from_url"]
+
+log = logging.getLogger(__name__)
+
+SSL_KEYWORDS = (
+    "key_file",
+    "cert_file",
+    "cert_reqs",
+    "ca_certs",
+    "ca_cert_data",
+    "ssl_version",
+    "ssl_minimum_version",
+    "ssl_maximum_version",
+    "ca_cert_dir",
+    "ssl_context",
+    "key_password",
+    "server_hostname",
+    "assert_hostname",
+    "assert_fingerprint",
+)
+
+_DEFAULT_BLOCKSIZE = 16384
+
+_SCHEMELESS_WARNING = (
+    "URLs without a scheme (ie 'https://') are deprecated and will raise an error "
+    "in urllib3 v3.0. To avoid this FutureWarning ensure all URLs "
+    "start with 'https://' or 'http://'. Read more in this issue: "
+    "https://github.com/urllib3/urllib3/issues/2920"
+)
+
+
+class PoolKey(typing.NamedTuple):
+    """Everything that makes two pools different. Custom key functions must include these."""
+
+    key_scheme: str
+    key_host: str
+    key_port: int | None
+    key_timeout: Timeout | float | int | None
+    key_retries: Retry | bool | int | None
+    key_block: bool | None
+    key_source_address: tuple[str, int] | None
+    key_key_file: str | None
+    key_key_password: str | None
+    key_cert_file: str | None
+    key_cert_reqs: str | None
+    key_ca_certs: str | None
+    key_ca_cert_data: str | bytes | None
+    key_ssl_version: int | str | None
+    key_ssl_minimum_version: ssl.TLSVersion | None
+    key_ssl_maximum_version: ssl.TLSVersion | None
+    key_ca_cert_dir: str | None
+    key_ssl_context: ssl.SSLContext | None
+    key_maxsize: int | None
+    key_headers: frozenset[tuple[str, str]] | None
+    key__proxy: Url | None
+    key__proxy_headers: frozenset[tuple[str, str]] | None
+    key__proxy_config: ProxyConfig | None
+    key_socket_options: _TYPE_SOCKET_OPTIONS | None
+    key__socks_options: frozenset[tuple[str, str]] | None
+    key_assert_hostname: bool | str | None
+    key_assert_fingerprint: str | None
+    key_server_hostname: str | None
+    key_blocksize: int | None
+
+
+_KEY_FIELDS = frozenset(PoolKey._fields)
+
+
+def _default_key_normalizer(key_class: type[PoolKey], request_context: dict[str, Any]) -> PoolKey:
+    """Build a pool key from a request context: scheme and host lower-cased, dicts frozen.
+
+    Unknown context entries (keyword arguments no key field describes) raise ``TypeError``, as
+    in urllib3; give such pools a custom key function.
+    """
+    context = {f"key_{name}": value for name, value in request_context.items()}
+    context["key_scheme"] = context["key_scheme"].lower()
+    context["key_host"] = context["key_host"].lower()
+    for name in ("key_headers", "key__proxy_headers", "key__socks_options"):
+        if context.get(name) is not None:
+            context[name] = frozenset(context[name].items())
+    if context.get("key_socket_options") is not None:
+        context["key_socket_options"] = tuple(context["key_socket_options"])
+    if context.get("key_blocksize") is None:
+        context["key_blocksize"] = _DEFAULT_BLOCKSIZE
+    for field in key_class._fields:
+        context.setdefault(field, None)
+    return key_class(**context)
+
+
+#: Maps a scheme to the function that makes pool keys for it; copied by each PoolManager.
+key_fn_by_scheme = {
+    "http": functools.partial(_default_key_normalizer, PoolKey),
+    "https": functools.partial(_default_key_normalizer, PoolKey),
+}
+
+pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+
+class PoolManager(RequestMethods):
+    """Makes requests to any origin, keeping up to ``num_pools`` connection pools.
+
+    ``connection_pool_kw`` go to every pool (``maxsize``, ``block``, ``timeout``, ``retries``,
+    TLS settings, ...). ``connection_factory`` (keyword-only, pooltest's addition) is the seam
+    every pool of this manager builds its connections with.
+
+    >>> http = PoolManager(num_pools=2)
+    >>> r = http.request("GET", "http://127.0.0.1:8000/")  # doctest: +SKIP
+    """
+
+    proxy: Url | None = None
+    proxy_config: ProxyConfig | None = None
+
+    def __init__(
+        self,
+        num_pools: int = 10,
+        headers: typing.Mapping[str, str] | None = None,
+        *,
+        connection_factory: ConnectionFactory | None = None,
+        **connection_pool_kw: Any,
+    ) -> None:
+        super().__init__(headers)
+        if "retries" in connection_pool_kw:
+            retries = connection_pool_kw["retries"]
+            if not isinstance(retries, Retry):
+                # Retry.from_int(False) keeps "never follow redirects" for every pool.
+                connection_pool_kw = {**connection_pool_kw, "retries": Retry.from_int(retries)}
+        self.connection_pool_kw = connection_pool_kw
+        self.connection_factory = connection_factory
+        self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool]
+        self.pools = RecentlyUsedContainer(num_pools, dispose_func=_retire_pool)
+        # Copies, so that a manager can be customised without affecting others.
+        self.pool_classes_by_scheme = pool_classes_by_scheme
+        self.key_fn_by_scheme = key_fn_by_scheme.copy()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} pools={len(self.pools)}/{self.pools._maxsize}>"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> typing.Literal[False]:
+        self.clear()
+        return False
+
+    # -- pools ------------------------------------------------------------------------------
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
+    ) -> HTTPConnectionPool:
+        """Create the pool for one origin; override to customise pool construction."""
+        pool_cls: type[HTTPConnectionPool] = self.pool_classes_by_scheme[scheme]
+        if request_context is None:
+            request_context = self.connection_pool_kw.copy()
+        if request_context.get("blocksize") is None:
+            request_context["blocksize"] = _DEFAULT_BLOCKSIZE
+        for key in ("scheme", "host", "port"):
+            request_context.pop(key, None)
+        if scheme == "http":
+            for kw in SSL_KEYWORDS:
+                request_context.pop(kw, None)
+        if self.connection_factory is not None:
+            request_context["connection_factory"] = self.connection_factory
+        return pool_cls(host, port, **request_context)
+
+    def clear(self) -> None:
+        """Drop every pool; idle connections close now, busy ones when their request ends."""
+        self.pools.clear()
+
+    def connection_from_host(
+        self,
+        host: str | None,
+        port: int | None = None,
+        scheme: str | None = "http",
+        pool_kwargs: dict[str, Any] | None = None,
+    ) -> HTTPConnectionPool:
+        """The pool for ``scheme://host:port`` (port defaults by scheme), created if needed."""
+        return self._pool_for_host(host, port, scheme, pool_kwargs, lease=False)
+
+    def _pool_for_host(
+        self,
+        host: str | None,
+        port: int | None,
+        scheme: str | None,
+        pool_kwargs: dict[str, Any] | None,
+        *,
+        lease: bool,
+    ) -> HTTPConnectionPool:
+        if not host:
+            raise LocationValueError("No host specified.")
+        request_context = self._merge_pool_kwargs(pool_kwargs)
+        request_context["scheme"] = scheme or "http"
+        if not port:
+            port = port_by_scheme.get(request_context["scheme"].lower(), 80)
+        request_context["port"] = port
+        request_context["host"] = host
+        return self._pool_for_context(request_context, lease=lease)
+
+    def connection_from_context(self, request_context: dict[str, Any]) -> HTTPConnectionPool:
+        """The pool for a request context (see the module docstring)."""
+        return self._pool_for_context(request_context, lease=False)
+
+    def _pool_for_context(
+        self, request_context: dict[str, Any], *, lease: bool
+    ) -> HTTPConnectionPool:
+        if "strict" in request_context:
+            warnings.warn(
+                "The 'strict' parameter is no longer needed on Python 3+. "
+                "This will raise an error in urllib3 v3.0.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            request_context.pop("strict")
+        scheme = request_context["scheme"].lower()
+        pool_key_constructor = self.key_fn_by_scheme.get(scheme)
+        if not pool_key_constructor:
+            raise URLSchemeUnknown(scheme)
+        pool_key = pool_key_constructor(request_context)
+        return self._pool_for_key(pool_key, request_context, lease=lease)
+
+    def connection_from_pool_key(
+        self, pool_key: PoolKey, request_context: dict[str, Any]
+    ) -> HTTPConnectionPool:
+        """The pool stored under ``pool_key``, created from ``request_context`` if missing."""
+        return self._pool_for_key(pool_key, request_context, lease=False)
+
+    def _pool_for_key(
+        self, pool_key: PoolKey, request_context: dict[str, Any], *, lease: bool
+    ) -> HTTPConnectionPool:
+        with self.pools.lock:
+            pool = self.pools.get(pool_key)
+            if pool is None:
+                scheme = request_context["scheme"]
+                host = request_context["host"]
+                port = request_context["port"]
+                pool = self._new_pool(scheme, host, port, request_context=request_context)
+                self.pools[pool_key] = pool
+            if lease:
+                pool._lease()
+        return pool
+
+    def connection_from_url(
+        self, url: str, pool_kwargs: dict[str, Any] | None = None
+    ) -> HTTPConnectionPool:
+        """The pool for the origin of ``url``."""
+        u = parse_url(url)
+        return self.connection_from_host(
+            u.host, port=u.port, scheme=u.scheme, pool_kwargs=pool_kwargs
+        )
+
+    def _merge_pool_kwargs(self, override: dict[str, Any] | None) -> dict[str, Any]:
+        """The manager's pool kwargs updated by ``override`` (a None value removes a key)."""
+        base_pool_kwargs = self.connection_pool_kw.copy()
+        if override:
+            for key, value in override.items():
+                if value is None:
+                    base_pool_kwargs.pop(key, None)
+                else:
+                    base_pool_kwargs[key] = value
+        return base_pool_kwargs
+
+    def _proxy_requires_url_absolute_form(self, parsed_url: Url) -> bool:
+        """Whether requests for ``parsed_url`` go to the proxy in absolute-form."""
+        if self.proxy is None:
+            return False
+        return not connection_requires_http_tunnel(self.proxy, self.proxy_config, parsed_url.scheme)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def urlopen(  # type: ignore[override]
+        self, method: str, url: str, redirect: bool = True, **kw: Any
+    ) -> BaseHTTPResponse:
+        """Like :meth:`HTTPConnectionPool.urlopen`, for an absolute ``url`` on any origin.
+
+        Redirects are followed across origins here: ``Authorization``, ``Cookie`` and
+        ``Proxy-Authorization`` (``Retry.remove_headers_on_redirect``) are dropped when the
+        origin changes; a 303 turns into a GET without body or ``Content-*`` headers; 307 and 308
+        keep method and body.
+        """
+        u = parse_url(url)
+        if u.scheme is None:
+            warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
+        conn = self._pool_for_host(u.host, u.port, u.scheme, None, lease=True)
+        try:
+            kw["assert_same_host"] = False
+            kw["redirect"] = False
+            if "headers" not in kw:
+                kw["headers"] = self.headers
+            if self._proxy_requires_url_absolute_form(u):
+                response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
+            else:
+                response = conn.urlopen(method, u.request_uri, **kw)
+        finally:
+            conn._end_lease()
+        redirect_location = redirect and response.get_redirect_location()
+        if not redirect_location:
+            return response
+        return self._redirect(method, url, redirect_location, response, conn, redirect, kw)
+
+    def _redirect(
+        self,
+        method: str,
+        url: str,
+        location: str,
+        response: BaseHTTPResponse,
+        conn: HTTPConnectionPool,
+        redirect: bool,
+        kw: dict[str, Any],
+    ) -> BaseHTTPResponse:
+        """Follow one redirect (recursing through ``urlopen`` for the next hop)."""
+        location = urljoin(url, location)
+        if response.status == 303:
+            method = "GET"
+            kw["body"] = None
+            kw["chunked"] = False
+            kw["body_pos"] = None
+            kw["headers"] = HTTPHeaderDict(kw["headers"])._prepare_for_method_change()
+        retries = kw.get("retries", response.retries)
+        if not isinstance(retries, Retry):
+            retries = Retry.from_int(retries, redirect=redirect)
+        if retries.remove_headers_on_redirect and not conn.is_same_host(location):
+            kw["headers"] = without_headers(kw["headers"], retries.remove_headers_on_redirect)
+        try:
+            retries = retries.increment(method, url, response=response, _pool=conn)
+        except MaxRetryError:
+            if retries.raise_on_redirect:
+                response.drain_conn()
+                raise
+            return response
+        kw["retries"] = retries
+        kw["redirect"] = redirect
+        log.info("Redirecting %s -> %s", url, location)
+        response.drain_conn()
+        return self.urlopen(method, location, **kw)
+
+    def get_url(self, url: str, **kw: Any) -> BaseHTTPResponse:
+        """Deprecated since urllib3 1.0: ``request("GET", url, ...)``."""
+        warnings.warn(
+            "PoolManager.get_url() is deprecated; use request('GET', url, ...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.request("GET", url, **kw)
+
+    def post_url(self, url: str, **kw: Any) -> BaseHTTPResponse:
+        """Deprecated since urllib3 1.0: ``request("POST", url, ...)``."""
+        warnings.warn(
+            "PoolManager.post_url() is deprecated; use request('POST', url, ...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.request("POST", url, **kw)
+
+
+class ProxyManager(PoolManager):
+    """A PoolManager that sends every request through one HTTP(S) proxy.
+
+    Plain HTTP requests go to the proxy in absolute-form; HTTPS requests go through a CONNECT
+    tunnel (unless ``use_forwarding_for_https``). ``proxy_headers`` (e.g. from
+    ``make_headers(proxy_basic_auth=...)``) are sent to the proxy only.
+    """
+
+    def __init__(
+        self,
+        proxy_url: str,
+        num_pools: int = 10,
+        headers: typing.Mapping[str, str] | None = None,
+        proxy_headers: typing.Mapping[str, str] | None = None,
+        proxy_ssl_context: ssl.SSLContext | None = None,
+        use_forwarding_for_https: bool = False,
+        proxy_assert_hostname: str | typing.Literal[False] | None = None,
+        proxy_assert_fingerprint: str | None = None,
+        **connection_pool_kw: Any,
+    ) -> None:
+        if isinstance(proxy_url, HTTPConnectionPool):
+            proxy_url = f"{proxy_url.scheme}://{proxy_url.host}:{proxy_url.port}"
+        proxy = parse_url(proxy_url)
+        if proxy.scheme not in ("http", "https"):
+            raise ProxySchemeUnknown(proxy.scheme)
+        if proxy.port is None:
+            proxy = proxy._replace(port=port_by_scheme.get(proxy.scheme, 80))
+        self.proxy_ssl_context = proxy_ssl_context
+        self.proxy = proxy
+        self.proxy_headers = proxy_headers or {}
+        self.proxy_config = ProxyConfig(
+            proxy_ssl_context,
+            use_forwarding_for_https,
+            proxy_assert_hostname,
+            proxy_assert_fingerprint,
+        )
+        connection_pool_kw["_proxy"] = self.proxy
+        connection_pool_kw["_proxy_headers"] = self.proxy_headers
+        connection_pool_kw["_proxy_config"] = self.proxy_config
+        super().__init__(num_pools, headers, **connection_pool_kw)
+
+    def connection_from_host(
+        self,
+        host: str | None,
+        port: int | None = None,
+        scheme: str | None = "http",
+        pool_kwargs: dict[str, Any] | None = None,
+    ) -> HTTPConnectionPool:
+        """HTTPS origins get their own (tunnelled) pool; plain HTTP shares the proxy's pool."""
+        return self._pool_for_host(host, port, scheme, pool_kwargs, lease=False)
+
+    def _pool_for_host(
+        self,
+        host: str | None,
+        port: int | None,
+        scheme: str | None,
+        pool_kwargs: dict[str, Any] | None,
+        *,
+        lease: bool,
+    ) -> HTTPConnectionPool:
+        if scheme == "https":
+            return super()._pool_for_host(host, port, scheme, pool_kwargs, lease=lease)
+        assert self.proxy is not None
+        return super()._pool_for_host(
+            self.proxy.host, self.proxy.port, self.proxy.scheme, pool_kwargs, lease=lease
+        )
+
+    def _set_proxy_headers(
+        self, url: str, headers: typing.Mapping[str, str] | None = None
+    ) -> typing.Mapping[str, str]:
+        """Add the ``Accept`` and ``Host`` headers a forwarding proxy needs, unless given."""
+        headers_ = {"Accept": "*/*"}
+        netloc = parse_url(url).netloc
+        if netloc:
+            headers_["Host"] = netloc
+        if headers:
+            headers_.update(headers)
+        return headers_
+
+    def urlopen(  # type: ignore[override]
+        self, method: str, url: str, redirect: bool = True, **kw: Any
+    ) -> BaseHTTPResponse:
+        """Same as :meth:`PoolManager.urlopen`; ``url`` must be absolute."""
+        u = parse_url(url)
+        if not connection_requires_http_tunnel(self.proxy, self.proxy_config, u.scheme):
+            headers = kw.get("headers", self.headers)
+            kw["headers"] = self._set_proxy_headers(url, headers)
+        return super().urlopen(method, url, redirect=redirect, **kw)
+
+
+def proxy_from_url(url: str, **kw: Any) -> ProxyManager:
+    """A :class:`ProxyManager` for the proxy at ``url``."""
+    return ProxyManager(proxy_url=url, **kw)
+
+
+def _retire_pool(pool: HTTPConnectionPool) -> None:
+    """Dispose of a pool evicted from the LRU: closed once no request is using it."""
+    pool._retire()
