@@ -147,7 +147,7 @@ class BodyReader:
             self._finish(False)
             raise
 
-    def read1(self, amt: int = -1) -> bytes:
+    def read1(self, amt: int | None = -1) -> bytes:
         """Return body bytes from at most one read of the underlying stream.
 
         The result is non-empty unless the body is complete (or ``amt`` is 0); with ``amt``
