@@ -24,9 +24,14 @@ from .util.request import make_headers
 from .util.retry import Retry
 from .util.timeout import Timeout
 
+if typing.TYPE_CHECKING:
+    from . import matchers
+    from .cassette import Cassette, use_cassette
+
 __all__ = (
     "BaseHTTPConnection",
     "BaseHTTPResponse",
+    "Cassette",
     "ConnectionFactory",
     "HTTPConnectionPool",
     "HTTPHeaderDict",
@@ -44,9 +49,33 @@ __all__ = (
     "encode_multipart_formdata",
     "exceptions",
     "make_headers",
+    "matchers",
     "proxy_from_url",
     "request",
+    "use_cassette",
 )
+
+# Cassettes and matchers pull in YAML and werkzeug: load them on first use, so that a plain
+# ``import pooltest`` stays as light as the client itself.
+_LAZY = {
+    "Cassette": ("pooltest.cassette", "Cassette"),
+    "use_cassette": ("pooltest.cassette", "use_cassette"),
+    "matchers": ("pooltest.matchers", None),
+}
+
+
+def __getattr__(name: str) -> typing.Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'pooltest' has no attribute {name!r}") from None
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
 
 logging.getLogger(__name__).addHandler(NullHandler())
 del NullHandler

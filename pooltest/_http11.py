@@ -103,27 +103,29 @@ def encode_request_head(
     return "\r\n".join(lines).encode("latin-1")
 
 
-def _readline(fp: BinaryIO) -> bytes:
+def _readline(fp: BinaryIO, what: str = "header line") -> bytes:
     line = fp.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
-        raise http.client.LineTooLong("header line")
+        raise http.client.LineTooLong(what)
     return line
 
 
 def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
-    line = _readline(fp)
+    line = _readline(fp, "status line")
     if not line:
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
-    parts = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    # Errors carry the decoded line, as http.client's do (urllib3 shows them in its messages).
+    text = line.decode("latin-1")
+    parts = text.rstrip("\r\n").split(" ", 2)
     version = parts[0]
     if len(parts) < 2 or version not in ("HTTP/1.1", "HTTP/1.0") or len(parts[1]) != 3:
-        raise http.client.BadStatusLine(repr(line))
+        raise http.client.BadStatusLine(text)
     status_text = parts[1]
     if not status_text.isdigit() or not status_text.isascii():
-        raise http.client.BadStatusLine(repr(line))
+        raise http.client.BadStatusLine(text)
     status = int(status_text)
     if status < 100:
-        raise http.client.BadStatusLine(repr(line))
+        raise http.client.BadStatusLine(text)
     reason = parts[2].strip() if len(parts) == 3 else ""
     return version, status, reason
 
@@ -173,7 +175,9 @@ def content_length(headers: HTTPHeaderDict) -> int | None:
         return None
     values = {part.strip() for value in raw for part in value.split(",")}
     if len(values) != 1:
-        raise InvalidHeader("Content-Length contained multiple unmatching values")
+        raise InvalidHeader(
+            f"Content-Length contained multiple unmatching values ({', '.join(raw)})"
+        )
     (text,) = values
     if not text.isdigit() or not text.isascii():
         raise InvalidHeader(f"Invalid Content-Length header value: {text!r}")

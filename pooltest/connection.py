@@ -13,6 +13,13 @@ request on a *reused* socket fails before a single response byte arrives (EOF, r
 pipe), the connection reconnects and sends the request once more, provided the request can be
 sent again (its body is bytes or absent) and either nothing reached the server or the method is
 idempotent. This happens below the retry logic, so it works even with ``retries=0``.
+
+Proxies. A connection whose ``proxy`` is set always dials the proxy, while ``host``/``port``
+stay the origin's (so the seam and its cassettes see origins). With a tunnel
+(:meth:`HTTPConnection.set_tunnel`, which validates and builds the CONNECT request before any
+socket exists) the proxy is asked to CONNECT, then TLS runs with the origin through it; a reconnect
+after an abandoned response tunnels again. Without a tunnel an :class:`HTTPSConnection` is talking
+to a forwarding HTTPS proxy: TLS is with the proxy, under the proxy's policy.
 """
 
 from __future__ import annotations
@@ -149,10 +156,14 @@ class HTTPConnection:
         self._wants_close = False
         self._body_open = False
         self._socket_reused = False
+        # Bumped by every close() and every response: a body reader left over from an earlier
+        # exchange (say, a released response closed later) must not touch the socket now.
+        self._exchange = 0
         self._tunnel_host: str | None = None
         self._tunnel_port: int | None = None
         self._tunnel_scheme: str | None = None
         self._tunnel_headers: dict[str, str] = {}
+        self._tunnel_head = b""
 
     def __str__(self) -> str:
         return f"{type(self).__name__}(host={self.host!r}, port={self.port!r})"
@@ -172,21 +183,31 @@ class HTTPConnection:
 
     # -- connecting -------------------------------------------------------------------------
 
+    def _peer_address(self) -> tuple[str, int]:
+        """Where the TCP connection goes: the proxy when one is set (for a CONNECT tunnel and
+        for forwarding alike, as urllib3's pools dial it), else ``host:port``."""
+        proxy = self.proxy
+        if proxy is not None and proxy.host:
+            port = proxy.port or port_by_scheme.get(proxy.scheme or "http", 80)
+            return proxy.host, port
+        return self._dns_host, self.port
+
     def _new_conn(self) -> socket.socket:
         """Open the TCP socket, mapping failures to pooltest's connection errors."""
+        host, port = self._peer_address()
         try:
             return _conn_util.create_connection(
-                (self._dns_host, self.port),
+                (host, port),
                 self.timeout,
                 source_address=self.source_address,
                 socket_options=self.socket_options,
             )
         except socket.gaierror as e:
-            raise NameResolutionError(self.host, self, e) from e
+            raise NameResolutionError(host.rstrip("."), self, e) from e
         except TimeoutError as e:
             raise ConnectTimeoutError(
                 self,
-                f"Connection to {self.host} timed out. (connect timeout={self.timeout})",
+                f"Connection to {host.rstrip('.')} timed out. (connect timeout={self.timeout})",
             ) from e
         except OSError as e:
             raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
@@ -198,17 +219,24 @@ class HTTPConnection:
         headers: typing.Mapping[str, str] | None = None,
         scheme: str = "http",
     ) -> None:
-        """Ask :meth:`connect` to open a CONNECT tunnel to ``host:port`` through the proxy."""
+        """Ask :meth:`connect` to open a CONNECT tunnel to ``host:port`` through the proxy.
+
+        The CONNECT request is validated and serialised here, so a host or header that could
+        split it raises ``ValueError`` before any connection is opened.
+        """
         if scheme not in ("http", "https"):
             raise ValueError(
                 f"Invalid proxy scheme for tunneling: {scheme!r}, must be either 'http' or 'https'"
             )
         if self.sock is not None:
             raise RuntimeError("Can't set up tunnel for established connection")
+        tunnel_port = port if port is not None else port_by_scheme[scheme]
+        tunnel_headers = dict(headers) if headers else {}
+        self._tunnel_head = _connect_head(host, tunnel_port, tunnel_headers)
         self._tunnel_host = host
-        self._tunnel_port = port if port is not None else port_by_scheme[scheme]
+        self._tunnel_port = tunnel_port
         self._tunnel_scheme = scheme
-        self._tunnel_headers = dict(headers) if headers else {}
+        self._tunnel_headers = tunnel_headers
 
     def connect(self) -> None:
         """Open the socket (and the CONNECT tunnel when one was set)."""
@@ -226,14 +254,9 @@ class HTTPConnection:
         self._socket_reused = False
 
     def _tunnel(self) -> None:
-        """Send CONNECT on the fresh socket and read the proxy's answer."""
-        assert self._tunnel_host is not None
-        assert self._tunnel_port is not None
-        authority = _authority(self._tunnel_host, self._tunnel_port, None)
-        headers = [("Host", authority), *self._tunnel_headers.items()]
-        head = _http11.encode_request_head("CONNECT", authority, headers)
+        """Send CONNECT (built by :meth:`set_tunnel`) on the fresh socket; read the answer."""
         sock, fp = self._require_open()
-        sock.sendall(head)
+        sock.sendall(self._tunnel_head)
         _version, status, reason, _headers = _http11.read_response_head(fp)
         if status != 200:
             self.close()
@@ -281,6 +304,7 @@ class HTTPConnection:
         self._response_options = None
         self._pending = None
         self._body_open = False
+        self._exchange += 1
         self.is_verified = False
         self.proxy_is_verified = None
         self._has_connected_to_proxy = False
@@ -308,14 +332,28 @@ class HTTPConnection:
         headers = headers if headers is not None else {}
         head, chunks, chunked = self._prepare(method, url, body, headers, chunked)
         if self._body_open:  # the previous response was abandoned unread: start afresh
-            self.close()
+            self._close_keeping_tunnel()
         if self.sock is None:
             self.connect()
-        elif self.sock.gettimeout() != self.timeout:
-            self.sock.settimeout(self.timeout)
-        self._response_options = _ResponseOptions(
+        options = _ResponseOptions(
             method, url, preload_content, decode_content, enforce_content_length
         )
+        self._send_prepared(method, head, chunks, chunked, headers, options)
+
+    def _send_prepared(
+        self,
+        method: str,
+        head: bytes,
+        chunks: typing.Iterable[bytes | str] | None,
+        chunked: bool,
+        headers: typing.Mapping[str, str],
+        options: _ResponseOptions,
+    ) -> None:
+        """Send a request :meth:`_prepare` built, on the open socket."""
+        sock, _ = self._require_open()
+        if sock.gettimeout() != self.timeout:
+            sock.settimeout(self.timeout)
+        self._response_options = options
         self._wants_close = _asks_to_close(headers)
         if chunks is None:
             payload: bytes | None = b"0\r\n\r\n" if chunked else b""
@@ -379,7 +417,10 @@ class HTTPConnection:
         try:
             _send_all(sock, head, body)
         except _STALE_SOCKET_ERRORS:
-            if not self._socket_reused:
+            # A server that answered early (say 413 to an upload) and dropped the connection
+            # has not lost our request: its answer is waiting to be read. Only a socket the
+            # server closed without a word is stale.
+            if not self._socket_reused or _peer_sent_data(sock):
                 raise
             log.debug("Resending on a fresh socket: %s closed the kept-alive one", self)
             self._reconnect_and_resend()
@@ -403,14 +444,19 @@ class HTTPConnection:
     def _reconnect_and_resend(self) -> None:
         pending, options, wants_close = self._pending, self._response_options, self._wants_close
         assert pending is not None
-        tunnel = (self._tunnel_host, self._tunnel_port, self._tunnel_headers, self._tunnel_scheme)
-        self.close()
-        if tunnel[0] is not None:
-            self.set_tunnel(tunnel[0], tunnel[1], tunnel[2], tunnel[3] or "http")
+        self._close_keeping_tunnel()
         self.connect()
         self._pending, self._response_options, self._wants_close = pending, options, wants_close
         sock, _ = self._require_open()
         _send_all(sock, pending.head, pending.body)
+
+    def _close_keeping_tunnel(self) -> None:
+        """Close the socket but keep the CONNECT tunnel, so that reconnecting goes through the
+        proxy again (``close()`` forgets the tunnel, as urllib3's does)."""
+        tunnel = (self._tunnel_host, self._tunnel_port, self._tunnel_headers, self._tunnel_scheme)
+        self.close()
+        if tunnel[0] is not None:
+            self.set_tunnel(tunnel[0], tunnel[1], tunnel[2], tunnel[3] or "http")
 
     def getresponse(self) -> HTTPResponse:
         """Read the response to the last request (see the seam's contract)."""
@@ -435,16 +481,29 @@ class HTTPConnection:
         options = self._response_options
         assert options is not None
         self._body_open = True
+        self._exchange += 1
         response = _http11.read_response(
             fp,
             options,
-            self._on_body_done,
+            self._body_done_callback(),
             request_wants_close=self._wants_close,
             sock_shutdown=sock.shutdown,
         )
         self._response_options = None
         self._pending = None
         return response
+
+    def _body_done_callback(self) -> typing.Callable[[bool], None]:
+        """``_on_body_done`` for the current exchange only: once the connection has moved on
+        (closed, or reading a newer response), a late call from this body is ignored."""
+        exchange = self._exchange
+        on_done = self._on_body_done
+
+        def done(reusable: bool) -> None:
+            if exchange == self._exchange:
+                on_done(reusable)
+
+        return done
 
     def _on_body_done(self, reusable: bool) -> None:
         self._body_open = False
@@ -535,9 +594,7 @@ class HTTPSConnection(HTTPConnection):
         self.ca_certs = ca_certs
         self.ca_cert_dir = ca_cert_dir
         self.ca_cert_data = ca_cert_data
-        if cert_reqs is None:
-            cert_reqs = ssl_context.verify_mode if ssl_context is not None else "CERT_REQUIRED"
-        self.cert_reqs = cert_reqs
+        self.cert_reqs = cert_reqs if cert_reqs is not None else _default_cert_reqs(ssl_context)
 
     def set_cert(
         self,
@@ -562,18 +619,24 @@ class HTTPSConnection(HTTPConnection):
             stacklevel=2,
         )
         if cert_reqs is None:
-            cert_reqs = (
-                self.ssl_context.verify_mode if self.ssl_context is not None else "CERT_REQUIRED"
-            )
+            cert_reqs = _default_cert_reqs(self.ssl_context)
         self.key_file, self.cert_file, self.cert_reqs = key_file, cert_file, cert_reqs
         self.key_password, self.assert_hostname = key_password, assert_hostname
         self.assert_fingerprint = assert_fingerprint
         self.ca_certs, self.ca_cert_dir, self.ca_cert_data = ca_certs, ca_cert_dir, ca_cert_data
 
     def connect(self) -> None:
-        """Open the socket (through the tunnel if set), then the TLS session, then verify."""
+        """Open the socket (through the tunnel if set), then the TLS session, then verify.
+
+        Without a tunnel but with a proxy (a forwarding HTTPS proxy), the TLS session is with
+        the proxy, under the proxy's policy (see :meth:`_wrap_for_proxy`); the origin is then
+        never verified by us, so ``is_verified`` stays False, as in urllib3.
+        """
         sock = self._new_conn()
         self._attach(sock)
+        if self.proxy_is_forwarding:
+            self._connect_forwarding(sock)
+            return
         server_hostname = self.host
         if self._tunnel_host is not None:
             if self._tunnel_scheme == "https":
@@ -592,7 +655,11 @@ class HTTPSConnection(HTTPConnection):
         try:
             tls_sock, verified = self._wrap(sock, server_hostname.rstrip("."))
         except BaseException:
+            # A TLS failure past an established tunnel is the origin's, not the proxy's: keep
+            # has_connected_to_proxy so the pool reports SSLError rather than ProxyError.
+            tunnelled = self._has_connected_to_proxy
             self.close()
+            self._has_connected_to_proxy = tunnelled
             raise
         assert self._fp is not None
         self._fp.close()
@@ -601,6 +668,62 @@ class HTTPSConnection(HTTPConnection):
         self._has_connected_to_proxy = bool(self.proxy)
         if self._has_connected_to_proxy and self.proxy_is_verified is None:
             self.proxy_is_verified = False
+
+    def _connect_forwarding(self, sock: socket.socket) -> None:
+        try:
+            tls_sock, proxy_verified = self._wrap_for_proxy(sock)
+        except BaseException:
+            self.close()
+            raise
+        assert self._fp is not None
+        self._fp.close()
+        self._attach(tls_sock)
+        self.is_verified = False
+        self.proxy_is_verified = proxy_verified
+        self._has_connected_to_proxy = True
+
+    def _wrap_for_proxy(self, sock: socket.socket) -> tuple[ssl.SSLSocket, bool]:
+        """TLS with the proxy itself: its own ``ssl_context`` from ``proxy_config`` if one was
+        given, else this connection's CA settings (no client certificate); the host name and
+        fingerprint checks are the proxy's (``proxy_assert_hostname``/``_fingerprint``)."""
+        config = self.proxy_config
+        hostname = self._peer_address()[0].rstrip(".")
+        if config is not None and config.ssl_context is not None:
+            context = config.ssl_context
+            return wrap_and_verify(
+                sock,
+                server_hostname=hostname,
+                cert_reqs=context.verify_mode,
+                ssl_version=None,
+                ssl_minimum_version=None,
+                ssl_maximum_version=None,
+                cert_file=None,
+                key_file=None,
+                key_password=None,
+                ca_certs=None,
+                ca_cert_dir=None,
+                ca_cert_data=None,
+                assert_hostname=config.assert_hostname,
+                assert_fingerprint=config.assert_fingerprint,
+                ssl_context=context,
+            )
+        return wrap_and_verify(
+            sock,
+            server_hostname=hostname,
+            cert_reqs=self.cert_reqs,
+            ssl_version=self.ssl_version,
+            ssl_minimum_version=self.ssl_minimum_version,
+            ssl_maximum_version=self.ssl_maximum_version,
+            cert_file=None,
+            key_file=None,
+            key_password=None,
+            ca_certs=self.ca_certs,
+            ca_cert_dir=self.ca_cert_dir,
+            ca_cert_data=self.ca_cert_data,
+            assert_hostname=config.assert_hostname if config else self.assert_hostname,
+            assert_fingerprint=config.assert_fingerprint if config else self.assert_fingerprint,
+            ssl_context=self.ssl_context,
+        )
 
     def _wrap(self, sock: socket.socket, server_hostname: str) -> tuple[ssl.SSLSocket, bool]:
         return wrap_and_verify(
@@ -729,6 +852,22 @@ def _authority(host: str, port: int | None, default_port: int | None) -> str:
     return host if port is None or port == default_port else f"{host}:{port}"
 
 
+def _default_cert_reqs(ssl_context: ssl.SSLContext | None) -> ssl.VerifyMode:
+    """``cert_reqs`` when none is given: the context's mode, else ``CERT_REQUIRED`` (as urllib3)."""
+    return ssl_context.verify_mode if ssl_context is not None else resolve_cert_reqs(None)
+
+
+def _connect_head(host: str, port: int, headers: typing.Mapping[str, str]) -> bytes:
+    """The CONNECT request for a tunnel to ``host:port``; ValueError if any part is unsafe."""
+    authority = _authority(host, port, None)
+    try:
+        _http11.check_target(authority)
+    except http.client.InvalidURL:
+        raise ValueError(f"Tunnel host can't contain control characters {host!r}") from None
+    pairs = [("Host", authority), *headers.items()]
+    return _http11.encode_request_head("CONNECT", authority, pairs)
+
+
 def _asks_to_close(headers: typing.Mapping[str, str]) -> bool:
     for name, value in headers.items():
         if name.lower() == "connection" and "close" in str(value).lower():
@@ -742,6 +881,19 @@ def _single_body(chunks: typing.Iterable[bytes | str] | None, chunked: bool) -> 
         return None
     (only,) = chunks
     return only.encode("utf-8") if isinstance(only, str) else only
+
+
+def _peer_sent_data(sock: socket.socket) -> bool:
+    """Whether bytes from the peer wait on ``sock`` (a peer that only closed or reset has none).
+
+    Peeks at the raw socket, below any TLS layer, so it never consumes anything.
+    """
+    if not _conn_util.wait_for_read(sock, timeout=0.0):
+        return False
+    try:
+        return bool(socket.socket.recv(sock, 1, socket.MSG_PEEK))
+    except OSError:  # reset with nothing queued
+        return False
 
 
 def _send_all(sock: socket.socket, head: bytes, body: bytes) -> None:

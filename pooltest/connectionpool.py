@@ -16,19 +16,22 @@ when the caller releases or drains the response, or closed after an error. A clo
 new requests (:class:`~pooltest.exceptions.ClosedPoolError`) and closes connections as they come
 back.
 
-Leases (for PoolManager). A PoolManager evicts pools from its LRU while other threads may be in
-the middle of a request on them. It *leases* a pool for the duration of each request; eviction
-*retires* the pool, and a retired pool is closed only when its last lease ends. So eviction never
-breaks a request in flight.
+Retirement (for PoolManager). A PoolManager drops pools from its LRU (eviction, ``clear()``)
+while other threads may still be using them: in the middle of a request, or holding a pool they
+got from ``connection_from_url`` and are about to use (as requests' adapters do). Closing such a
+pool would fail them with ClosedPoolError (urllib3 issue #1252), so a dropped pool is *retired*
+instead: its idle connections are closed at once and every connection coming back later is
+closed too, but it keeps serving requests, each on a fresh connection. A retired pool thus holds
+no socket once its requests end, and never refuses one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import queue
 import sys
-import threading
 import typing
 import warnings
 import weakref
@@ -36,6 +39,7 @@ from socket import timeout as SocketTimeout
 from types import TracebackType
 from typing import Any
 
+from . import _routing
 from ._base_connection import _TYPE_BODY, BaseHTTPConnection, ConnectionFactory, ProxyConfig
 from ._collections import HTTPHeaderDict
 from ._request_methods import RequestMethods
@@ -177,17 +181,16 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             self.conn_kw.setdefault("socket_options", [])
             self.conn_kw["proxy"] = self.proxy
             self.conn_kw["proxy_config"] = self.proxy_config
-        self.connection_factory: ConnectionFactory = (
-            connection_factory or default_connection_factory
-        )
-        self._lease_lock = threading.Lock()
-        self._leases = 0
+        #: The factory given to the constructor; None means "whichever is in force"
+        #: (a cassette's while one is active, else real connections; see ``pooltest._routing``).
+        self.connection_factory: ConnectionFactory | None = connection_factory
         self._retired = False
         # Close idle sockets when the pool is garbage-collected without close().
         weakref.finalize(self, _close_pool_connections, self.pool)
 
     def __repr__(self) -> str:
-        state = "closed" if self.pool is None else f"{self.pool.qsize()} idle slots"
+        pool = self.pool  # read once: another thread may close the pool meanwhile
+        state = "closed" if pool is None else f"{pool.qsize()} idle slots"
         return (
             f"<{type(self).__name__} {self.scheme}://{self.host}:{self.port} "
             f"connections={self.num_connections} requests={self.num_requests} {state}>"
@@ -198,8 +201,12 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
     def _conn_kwargs(self) -> dict[str, Any]:
         return {"timeout": self.timeout.connect_timeout, **self.conn_kw}
 
-    def _new_conn(self) -> BaseHTTPConnection:
-        """Build a new connection through the pool's connection factory."""
+    def _factory_in_force(self) -> ConnectionFactory:
+        return self.connection_factory or _routing.active_factory() or default_connection_factory
+
+    def _new_conn(self, factory: ConnectionFactory | None = None) -> BaseHTTPConnection:
+        """Build a new connection through the connection factory in force."""
+        factory = factory or self._factory_in_force()
         self.num_connections += 1
         log.debug(
             "Starting new %s connection (%d): %s:%s",
@@ -208,15 +215,16 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             self.host,
             self.port or port_by_scheme[self.scheme],
         )
-        return self.connection_factory(
-            self.scheme, self.host, self.port, self.ConnectionCls, self._conn_kwargs()
-        )
+        conn = factory(self.scheme, self.host, self.port, self.ConnectionCls, self._conn_kwargs())
+        with contextlib.suppress(AttributeError):  # a connection class with __slots__
+            conn._pooltest_factory = factory  # type: ignore[attr-defined]
+        return conn
 
     def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
         """Check out a connection: an idle one, or a new one if a slot is free."""
         if self.pool is None:
             raise ClosedPoolError(self, "Pool is closed.")
-        conn = None
+        conn: BaseHTTPConnection | None = None
         try:
             conn = self.pool.get(block=self.block, timeout=timeout)
         except AttributeError:  # self.pool became None in another thread
@@ -227,19 +235,28 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                     self,
                     "Pool is empty and a new connection can't be opened due to blocking mode.",
                 ) from None
-        if conn is not None and not conn.is_closed and not conn.is_connected:
-            log.debug("Resetting dropped connection: %s", self.host)
-            conn.close()
-        return conn or self._new_conn()
+        factory = self._factory_in_force()
+        if conn is not None:
+            if getattr(conn, "_pooltest_factory", factory) is not factory:
+                conn.close()  # made for another cassette (or for none): never reuse it
+                return self._new_conn(factory)
+            if not conn.is_closed and not conn.is_connected:
+                log.debug("Resetting dropped connection: %s", self.host)
+                conn.close()
+            return conn
+        return self._new_conn(factory)
 
     def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
-        """Return a connection (or None, freeing its slot) to the pool."""
-        if self.pool is not None:
+        """Return a connection (or None, freeing its slot) to the pool.
+
+        ``close()`` or ``_retire()`` may run in another thread at any point (while a streamed
+        response still holds a connection, say), so the queue is read once, and a connection put
+        into a queue that was closed or retired meanwhile is closed here.
+        """
+        pool = self.pool
+        if pool is not None:
             try:
-                self.pool.put(conn, block=False)
-                return
-            except AttributeError:
-                pass  # closed in another thread
+                pool.put(conn, block=False)
             except queue.Full:
                 if conn is not None:
                     conn.close()
@@ -250,9 +267,14 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                 log.warning(
                     "Connection pool is full, discarding connection: %s. Connection pool size: %s",
                     self.host,
-                    self.pool.qsize(),
+                    pool.qsize(),
                 )
                 return
+            if self.pool is None:  # closed meanwhile: don't leave the connection in a dead queue
+                _close_pool_connections(pool)
+            elif self._retired:  # keeps no connection (checked after the put: retiring may race)
+                _close_idle_connections(pool)
+            return
         if conn is not None:
             conn.close()
 
@@ -278,25 +300,17 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                 self, url, f"Read timed out. (read timeout={timeout_value})"
             ) from err
 
-    # -- leases (see module docstring) ------------------------------------------------------
-
-    def _lease(self) -> None:
-        with self._lease_lock:
-            self._leases += 1
-
-    def _end_lease(self) -> None:
-        with self._lease_lock:
-            self._leases -= 1
-            close = self._retired and self._leases == 0
-        if close:
-            self.close()
+    # -- retirement (see module docstring) --------------------------------------------------
 
     def _retire(self) -> None:
-        with self._lease_lock:
-            self._retired = True
-            close = self._leases == 0
-        if close:
-            self.close()
+        """Stop keeping connections: close the idle ones now, the busy ones as they come back.
+
+        The pool still serves requests; unlike :meth:`close`, nothing is ever refused.
+        """
+        self._retired = True
+        pool = self.pool
+        if pool is not None:
+            _close_idle_connections(pool)
 
     def close(self) -> None:
         """Close the pool: idle connections now, busy ones when they come back."""
@@ -759,6 +773,21 @@ def _normalize_host(host: str | None, scheme: str | None) -> str:
     if normalized.startswith("[") and normalized.endswith("]"):
         normalized = normalized[1:-1]
     return normalized
+
+
+def _close_idle_connections(pool: queue.LifoQueue[Any]) -> None:
+    """Close every idle connection in a pool's queue, leaving an empty slot in its place."""
+    idle = []
+    try:
+        while True:
+            idle.append(pool.get(block=False))
+    except queue.Empty:
+        pass
+    for conn in idle:
+        if conn is not None:
+            conn.close()
+        with contextlib.suppress(queue.Full):  # a connection coming back took the slot meanwhile
+            pool.put(None, block=False)
 
 
 def _close_pool_connections(pool: queue.LifoQueue[Any]) -> None:

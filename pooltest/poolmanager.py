@@ -9,8 +9,10 @@ a pool. Pools live in a :class:`~pooltest._collections.RecentlyUsedContainer` of
 entries: using a pool makes it the most recent; creating pool number ``num_pools + 1`` evicts the
 least recently used one.
 
-Eviction never breaks a request in flight: :meth:`PoolManager.urlopen` leases the pool it uses,
-and an evicted pool is closed only when its last lease ends (see :mod:`pooltest.connectionpool`).
+Eviction never breaks a request: a pool dropped from the LRU (or by :meth:`PoolManager.clear`) is
+*retired*, not closed. It closes its idle connections at once and the busy ones as they come back,
+yet still serves whoever holds it: a request in flight, or a caller that got the pool from
+``connection_from_url`` just before (see :mod:`pooltest.connectionpool`).
 
 Every pool is built with the manager's ``connection_factory`` (the seam cassettes plug into), so
 everything a manager does can be recorded and replayed.
@@ -224,40 +226,24 @@ class PoolManager(RequestMethods):
         pool_kwargs: dict[str, Any] | None = None,
     ) -> HTTPConnectionPool:
         """The pool for ``scheme://host:port`` (port defaults by scheme), created if needed."""
-        return self._pool_for_host(host, port, scheme, pool_kwargs, lease=False)
-
-    def _pool_for_host(
-        self,
-        host: str | None,
-        port: int | None,
-        scheme: str | None,
-        pool_kwargs: dict[str, Any] | None,
-        *,
-        lease: bool,
-    ) -> HTTPConnectionPool:
         if not host:
             raise LocationValueError("No host specified.")
         request_context = self._merge_pool_kwargs(pool_kwargs)
         request_context["scheme"] = scheme or "http"
-        if not port:
+        if port is None:
             port = port_by_scheme.get(request_context["scheme"].lower(), 80)
         request_context["port"] = port
         request_context["host"] = host
-        return self._pool_for_context(request_context, lease=lease)
+        return self.connection_from_context(request_context)
 
     def connection_from_context(self, request_context: dict[str, Any]) -> HTTPConnectionPool:
         """The pool for a request context (see the module docstring)."""
-        return self._pool_for_context(request_context, lease=False)
-
-    def _pool_for_context(
-        self, request_context: dict[str, Any], *, lease: bool
-    ) -> HTTPConnectionPool:
         if "strict" in request_context:
             warnings.warn(
                 "The 'strict' parameter is no longer needed on Python 3+. "
                 "This will raise an error in urllib3 v3.0.",
                 FutureWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
             request_context.pop("strict")
         scheme = request_context["scheme"].lower()
@@ -265,17 +251,12 @@ class PoolManager(RequestMethods):
         if not pool_key_constructor:
             raise URLSchemeUnknown(scheme)
         pool_key = pool_key_constructor(request_context)
-        return self._pool_for_key(pool_key, request_context, lease=lease)
+        return self.connection_from_pool_key(pool_key, request_context=request_context)
 
     def connection_from_pool_key(
         self, pool_key: PoolKey, request_context: dict[str, Any]
     ) -> HTTPConnectionPool:
         """The pool stored under ``pool_key``, created from ``request_context`` if missing."""
-        return self._pool_for_key(pool_key, request_context, lease=False)
-
-    def _pool_for_key(
-        self, pool_key: PoolKey, request_context: dict[str, Any], *, lease: bool
-    ) -> HTTPConnectionPool:
         with self.pools.lock:
             pool = self.pools.get(pool_key)
             if pool is None:
@@ -284,8 +265,6 @@ class PoolManager(RequestMethods):
                 port = request_context["port"]
                 pool = self._new_pool(scheme, host, port, request_context=request_context)
                 self.pools[pool_key] = pool
-            if lease:
-                pool._lease()
         return pool
 
     def connection_from_url(
@@ -329,18 +308,15 @@ class PoolManager(RequestMethods):
         u = parse_url(url)
         if u.scheme is None:
             warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
-        conn = self._pool_for_host(u.host, u.port, u.scheme, None, lease=True)
-        try:
-            kw["assert_same_host"] = False
-            kw["redirect"] = False
-            if "headers" not in kw:
-                kw["headers"] = self.headers
-            if self._proxy_requires_url_absolute_form(u):
-                response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
-            else:
-                response = conn.urlopen(method, u.request_uri, **kw)
-        finally:
-            conn._end_lease()
+        conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
+        kw["assert_same_host"] = False
+        kw["redirect"] = False
+        if "headers" not in kw:
+            kw["headers"] = self.headers
+        if self._proxy_requires_url_absolute_form(u):
+            response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
+        else:
+            response = conn.urlopen(method, u.request_uri, **kw)
         redirect_location = redirect and response.get_redirect_location()
         if not redirect_location:
             return response
@@ -450,22 +426,11 @@ class ProxyManager(PoolManager):
         pool_kwargs: dict[str, Any] | None = None,
     ) -> HTTPConnectionPool:
         """HTTPS origins get their own (tunnelled) pool; plain HTTP shares the proxy's pool."""
-        return self._pool_for_host(host, port, scheme, pool_kwargs, lease=False)
-
-    def _pool_for_host(
-        self,
-        host: str | None,
-        port: int | None,
-        scheme: str | None,
-        pool_kwargs: dict[str, Any] | None,
-        *,
-        lease: bool,
-    ) -> HTTPConnectionPool:
         if scheme == "https":
-            return super()._pool_for_host(host, port, scheme, pool_kwargs, lease=lease)
+            return super().connection_from_host(host, port, scheme, pool_kwargs=pool_kwargs)
         assert self.proxy is not None
-        return super()._pool_for_host(
-            self.proxy.host, self.proxy.port, self.proxy.scheme, pool_kwargs, lease=lease
+        return super().connection_from_host(
+            self.proxy.host, self.proxy.port, self.proxy.scheme, pool_kwargs=pool_kwargs
         )
 
     def _set_proxy_headers(
@@ -497,5 +462,5 @@ def proxy_from_url(url: str, **kw: Any) -> ProxyManager:
 
 
 def _retire_pool(pool: HTTPConnectionPool) -> None:
-    """Dispose of a pool evicted from the LRU: closed once no request is using it."""
+    """Dispose of a pool dropped from the LRU: it keeps no connection, yet still serves."""
     pool._retire()

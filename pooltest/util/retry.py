@@ -296,10 +296,15 @@ class Retry:
         return self.parse_retry_after(retry_after)
 
     def sleep_for_retry(self, response: _RetryableResponse) -> bool:
-        """Sleep as long as ``Retry-After`` asks; return whether it asked for a wait."""
+        """Sleep as long as ``Retry-After`` asks; return whether it asked for a wait.
+
+        A response replayed from a cassette never makes anyone wait: time between recorded
+        exchanges is not reproduced.
+        """
         retry_after = self.get_retry_after(response)
         if retry_after:
-            _sleep(retry_after)
+            if not getattr(response, "_pooltest_replayed", False):
+                _sleep(retry_after)
             return True
         return False
 
@@ -312,6 +317,8 @@ class Retry:
         """Wait before the next attempt: the response's ``Retry-After`` when it has one and it
         is respected, otherwise the exponential backoff (no wait with the default factor 0)."""
         if self.respect_retry_after_header and response and self.sleep_for_retry(response):
+            return
+        if getattr(response, "_pooltest_replayed", False):
             return
         self._sleep_backoff()
 

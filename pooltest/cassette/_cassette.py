@@ -1,0 +1,493 @@
+"""The Cassette: recorded interactions, which of them answer which request, and saving.
+
+Which recorded interaction answers which request
+================================================
+Rule 1 — filter first. A live request is filtered (secrets redacted, see ``_filters``) before
+anything else, so it is compared with recordings exactly as it would be stored.
+
+Rule 2 — match by key. Each ``match_on`` comparison that can be expressed as a key (method,
+scheme, host, port, path, query, headers, body, ...) contributes to a tuple; recordings are
+indexed by that tuple when the cassette loads, so finding the candidates for a request is one
+dictionary lookup whatever the cassette's size. Comparisons without a key (custom callables)
+are then checked on those candidates only.
+
+Rule 3 — in order, once each. Among the candidates, the first one not yet played answers:
+the n-th identical request gets the n-th recording. With ``allow_playback_repeats=True`` a
+recording may answer again once all candidates have been played.
+
+Rule 4 — the record mode decides what happens without a match:
+
+=============== ================================= ========================================
+mode            replays                           records
+=============== ================================= ========================================
+``none``        yes (missing file: error)         never: an unmatched request is an error
+``once``        yes, if the file existed          only if the file did not exist
+``new_episodes``yes                               requests that match nothing
+``all``         never                             everything, replacing what it re-records
+``rewrite``     never                             everything; the old file is discarded
+=============== ================================= ========================================
+
+Saving happens when the cassette is exited (or on :meth:`Cassette.save`), only if something
+changed. It is atomic and merged under a file lock with what other processes saved meanwhile.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import typing
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from pooltest import _routing
+from pooltest._base_connection import BaseHTTPConnection
+from pooltest.matchers import Difference, as_comparison, explain
+
+from . import _format
+from ._clock import Clock, FreezeSpec
+from ._connection import cassette_connection_class
+from ._errors import CassetteNotFoundError, UnmatchedRequestError
+from ._filters import Filters, FilterSpec, RequestHook, ResponseHook
+from ._model import Interaction, Response, utc_now
+from ._request import Request
+
+if typing.TYPE_CHECKING:
+    from pooltest.poolmanager import PoolManager
+
+__all__ = ["DEFAULT_MATCH_ON", "RECORD_MODES", "Cassette", "use_cassette"]
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
+
+_F = typing.TypeVar("_F", bound=Callable[..., Any])
+
+
+class Cassette:
+    """Recorded interactions for one file, and the seam that replays or records them.
+
+    Use it through :func:`use_cassette`. While it is active, every pooltest pool without an
+    explicit connection factory gets its connections from :meth:`connection_factory`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        record_mode: str = "once",
+        match_on: Sequence[Any] = DEFAULT_MATCH_ON,
+        *,
+        scope: str = "process",
+        allow_playback_repeats: bool = False,
+        drop_unused: bool = False,
+        decode_compressed_response: bool = False,
+        redact_defaults: bool = True,
+        filter_headers: FilterSpec = (),
+        filter_query_parameters: FilterSpec = (),
+        filter_post_data_parameters: FilterSpec = (),
+        filter_sensitive_data: Mapping[str, str] | None = None,
+        before_record_request: RequestHook | None = None,
+        before_record_response: ResponseHook | None = None,
+        freeze_time: FreezeSpec = False,
+    ) -> None:
+        if record_mode not in RECORD_MODES:
+            raise ValueError(
+                f"record_mode must be one of {', '.join(RECORD_MODES)}, not {record_mode!r}"
+            )
+        self.path = os.fspath(path)
+        self.record_mode = record_mode
+        self.match_on = tuple(match_on)
+        self.scope = scope
+        self.allow_playback_repeats = allow_playback_repeats
+        self.drop_unused = drop_unused
+        self.decode_compressed_response = decode_compressed_response
+        self.filters = Filters.build(
+            redact_defaults=redact_defaults,
+            filter_headers=filter_headers,
+            filter_query_parameters=filter_query_parameters,
+            filter_post_data_parameters=filter_post_data_parameters,
+            filter_sensitive_data=filter_sensitive_data,
+            before_record_request=before_record_request,
+            before_record_response=before_record_response,
+        )
+        self._comparisons = [as_comparison(m) for m in self.match_on]
+        self._clock = Clock(freeze_time)
+        self._lock = threading.RLock()
+        self._activation: _routing.Activation | None = None
+        self._loaded_from_disk = False
+        self.interactions: list[Interaction] = []
+        self.play_counts: list[int] = []
+        #: Every request this run sent through the cassette, filtered, in order.
+        self.requests: list[Request] = []
+        self._recorded: list[Interaction] = []
+        self._index: dict[tuple[Hashable, ...], list[int]] = {}
+        self._cursor: dict[tuple[Hashable, ...], int] = {}
+        self._wire_cache: dict[int, bytes] = {}
+        self._dirty = False
+
+    def __repr__(self) -> str:
+        played = sum(1 for count in self.play_counts if count)
+        return (
+            f"<Cassette {self.path!r} mode={self.record_mode} "
+            f"interactions={len(self.interactions)} played={played} "
+            f"recorded={len(self._recorded)}>"
+        )
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the file (as the record mode requires) and index its interactions."""
+        with self._lock:
+            exists = os.path.exists(self.path)
+            if self.record_mode == "none" and not exists:
+                raise CassetteNotFoundError(
+                    self.path,
+                    "Record it with record_mode='once' (pytest: --record-mode=once).",
+                )
+            interactions: list[Interaction] = []
+            if exists and self.record_mode != "rewrite":
+                interactions = _format.load(self.path)
+                self._loaded_from_disk = True
+            self._set_interactions(interactions)
+
+    def _set_interactions(self, interactions: list[Interaction]) -> None:
+        self.interactions = list(interactions)
+        self.play_counts = [0] * len(self.interactions)
+        self._index = {}
+        self._cursor = {}
+        self._wire_cache = {}
+        for position, interaction in enumerate(self.interactions):
+            self._index.setdefault(self._key(interaction.request), []).append(position)
+
+    def _key(self, request: Request) -> tuple[Hashable, ...]:
+        return tuple(c.key(request) for c in self._comparisons if c.indexable)
+
+    # -- what the record mode allows --------------------------------------------------------
+
+    @property
+    def _may_replay(self) -> bool:
+        return self.record_mode in ("none", "once", "new_episodes")
+
+    @property
+    def _may_record(self) -> bool:
+        mode = self.record_mode
+        if mode == "once":
+            return not self._loaded_from_disk
+        return mode in ("new_episodes", "all", "rewrite")
+
+    # -- the seam ---------------------------------------------------------------------------
+
+    def connection_factory(
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        connection_cls: type[BaseHTTPConnection],
+        conn_kw: dict[str, Any],
+    ) -> BaseHTTPConnection:
+        """Build a connection that replays from, or records into, this cassette."""
+        cls = cassette_connection_class(connection_cls)
+        conn = cls(host=host, port=port, **conn_kw)
+        conn._player = self
+        default = 443 if scheme == "https" else 80
+        authority = f"[{host}]" if ":" in host else host
+        if port is not None and port != default:
+            authority = f"{authority}:{port}"
+        conn._origin = f"{scheme}://{authority}"
+        return typing.cast(BaseHTTPConnection, conn)
+
+    def pool_manager(self, num_pools: int = 10, **kw: Any) -> PoolManager:
+        """A PoolManager bound to this cassette, whether or not the cassette is active."""
+        from pooltest.poolmanager import PoolManager
+
+        return PoolManager(num_pools, connection_factory=self.connection_factory, **kw)
+
+    def play(self, request: Request) -> Interaction | None:
+        """Find the recording answering ``request`` (see the module docstring).
+
+        Returns None when the request should go live and be recorded; raises
+        :class:`UnmatchedRequestError` when the record mode forbids that.
+        """
+        filtered = self.filters.request(request)
+        with self._lock:
+            self.requests.append(filtered)
+            if self._may_replay:
+                position = self._find(filtered)
+                if position is not None:
+                    self.play_counts[position] += 1
+                    interaction = self.interactions[position]
+                    self._clock.replaying(interaction.recorded_at)
+                    return interaction
+            if self._may_record:
+                return None
+            raise UnmatchedRequestError(self._explain_miss(filtered))
+
+    def _find(self, request: Request) -> int | None:
+        key = self._key(request)
+        candidates = self._index.get(key)
+        if not candidates:
+            return None
+        checks = [c for c in self._comparisons if not c.indexable]
+        start = self._cursor.get(key, 0)
+        for offset in range(start, len(candidates)):
+            position = candidates[offset]
+            if self.play_counts[position]:
+                if offset == start:
+                    start += 1
+                continue
+            if all(not c.differences(request, self.interactions[position].request) for c in checks):
+                self._cursor[key] = start
+                return position
+        self._cursor[key] = start
+        if self.allow_playback_repeats:
+            for position in candidates:
+                recorded = self.interactions[position].request
+                if all(not c.differences(request, recorded) for c in checks):
+                    return position
+        return None
+
+    def response_wire(self, interaction: Interaction) -> bytes:
+        """The wire bytes of a recorded response, placeholders revealed (cached)."""
+        cached = self._wire_cache.get(id(interaction))
+        if cached is None:
+            cached = self.filters.replayed_response(interaction.response).wire_bytes()
+            self._wire_cache[id(interaction)] = cached
+        return cached
+
+    def record(self, request: Request, response: Response) -> None:
+        """Keep a live exchange (filtered, hooks applied) as a new interaction."""
+        stored_request = self.filters.recordable_request(self.filters.request(request))
+        if stored_request is None:
+            return
+        if self.decode_compressed_response:
+            response = _decoded(response)
+        stored_response = self.filters.recordable_response(response)
+        if stored_response is None:
+            return
+        recorded_at = self._clock.fixed_instant or utc_now()
+        interaction = Interaction(stored_request, stored_response, recorded_at)
+        with self._lock:
+            self._recorded.append(interaction)
+            self.interactions.append(interaction)
+            self.play_counts.append(1)
+            self._dirty = True
+
+    # -- explaining a miss ------------------------------------------------------------------
+
+    def _explain_miss(self, request: Request) -> str:
+        lines = [
+            f"No recorded interaction matches {request.method} {request.uri}",
+            f"  cassette:   {self.path}",
+            f"  record mode: {self.record_mode}",
+            f"  match_on:   {', '.join(_name(m) for m in self.match_on)}",
+        ]
+        ranked = self._closest(request)
+        if not ranked:
+            lines.append("  the cassette holds no interactions.")
+        for position, differences in ranked[:3]:
+            recorded = self.interactions[position].request
+            played = self.play_counts[position]
+            status = f" (already played {played}x)" if played else ""
+            lines.append(f"  closest #{position}: {recorded.method} {recorded.uri}{status}")
+            if differences:
+                lines.extend("    " + line for line in explain(differences).splitlines())
+            elif played:
+                lines.append(
+                    "    it matches but was already played; pass allow_playback_repeats=True "
+                    "or record the repeat"
+                )
+        lines.append(_fix_hint(self.record_mode))
+        return "\n".join(lines)
+
+    def _closest(self, request: Request) -> list[tuple[int, list[Difference]]]:
+        scored = []
+        for position, interaction in enumerate(self.interactions):
+            differences: list[Difference] = []
+            for comparison in self._comparisons:
+                differences.extend(comparison.differences(request, interaction.request))
+            scored.append((len(differences), position, differences))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        return [(position, differences) for _, position, differences in scored]
+
+    # -- state for tests --------------------------------------------------------------------
+
+    @property
+    def all_played(self) -> bool:
+        """Whether every interaction has been played (or recorded) at least once."""
+        return all(self.play_counts)
+
+    @property
+    def unplayed(self) -> list[Interaction]:
+        """The interactions no request has used yet."""
+        return [
+            i for i, count in zip(self.interactions, self.play_counts, strict=True) if not count
+        ]
+
+    def assert_all_played(self) -> None:
+        """Fail, listing them, if some interactions were never played."""
+        missing = self.unplayed
+        if missing:
+            listed = "\n".join(f"  {i.request.method} {i.request.uri}" for i in missing)
+            raise AssertionError(
+                f"{len(missing)} recorded interaction(s) of {self.path} were not played:\n{listed}"
+            )
+
+    def assert_requested(
+        self, method: str, url: str, *matchers: Any, count: int | None = None
+    ) -> list[Request]:
+        """Assert this run sent ``method url`` (``count`` times if given), matching ``matchers``.
+
+        ``url`` may omit the query string; then any query matches. Returns the matching requests.
+        """
+        method = method.upper()
+        same_target = [r for r in self.requests if r.method == method and _same_url(r.uri, url)]
+        matching = [r for r in same_target if all(m(r)[0] for m in matchers)]
+        if (count is None and matching) or (count is not None and len(matching) == count):
+            return matching
+        expected = "at least once" if count is None else f"{count} time(s)"
+        lines = [f"{method} {url} was requested {len(matching)} time(s), expected {expected}."]
+        for request in same_target:
+            for matcher in matchers:
+                ok, reason = matcher(request)
+                if not ok:
+                    lines.append(f"  {request.method} {request.uri}: {reason}")
+        if not same_target:
+            sent = "\n".join(f"  {r.method} {r.uri}" for r in self.requests) or "  (nothing)"
+            lines.append(f"Requests sent through {self.path}:\n{sent}")
+        raise AssertionError("\n".join(lines))
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the cassette if this run changed it (atomic, merged under a file lock)."""
+        with self._lock:
+            if not self._needs_save():
+                return
+            recorded = list(self._recorded)
+            unused = [] if not self.drop_unused else self.unplayed
+            rewrite = self.record_mode == "rewrite"
+            replaced_keys = (
+                {self._key(i.request) for i in recorded} if self.record_mode == "all" else set()
+            )
+
+        def merge(on_disk: list[Interaction], ours: list[Interaction]) -> list[Interaction]:
+            if rewrite:
+                return ours
+            kept = [
+                i
+                for i in on_disk
+                if i not in unused
+                and (not replaced_keys or self._key(i.request) not in replaced_keys)
+            ]
+            return kept + [i for i in ours if i not in kept]
+
+        _format.save_merged(self.path, recorded, merge)
+        with self._lock:
+            self._dirty = False
+
+    def _needs_save(self) -> bool:
+        if self._dirty:
+            return True
+        return self.drop_unused and self._loaded_from_disk and not self.all_played
+
+    # -- activation -------------------------------------------------------------------------
+
+    def __enter__(self) -> Cassette:
+        self.load()
+        self._clock.start(self.interactions[0].recorded_at if self.interactions else None)
+        self._activation = _routing.activate(self.connection_factory, self.scope)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        if self._activation is not None:
+            _routing.deactivate(self._activation)
+            self._activation = None
+        self._clock.stop()
+        self.save()
+
+
+class use_cassette:
+    """Use a cassette: ``with use_cassette(path) as cassette:`` or ``@use_cassette(path)``.
+
+    Keyword arguments are :class:`Cassette`'s. As a context manager it yields the
+    :class:`Cassette`; as a decorator, each call of the function gets a fresh one.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], record_mode: str = "once", **options: Any
+    ) -> None:
+        self._args = (path, record_mode)
+        self._options = options
+        self._stack: list[Cassette] = []
+
+    def __enter__(self) -> Cassette:
+        cassette = Cassette(*self._args, **self._options)
+        cassette.__enter__()
+        self._stack.append(cassette)
+        return cassette
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        self._stack.pop().__exit__(exc_type, exc_val, exc_tb)
+
+    def __call__(self, function: _F) -> _F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with use_cassette(*self._args, **self._options):
+                return function(*args, **kwargs)
+
+        return typing.cast(_F, wrapper)
+
+
+def _decoded(response: Response) -> Response:
+    """``response`` with its body content-decoded and Content-Encoding/Length fixed."""
+    from pooltest.response import HTTPResponse
+
+    encoding = response.header("content-encoding")
+    if not encoding or encoding.strip().lower() == "identity":
+        return response
+    decoder = HTTPResponse(
+        body=response.body,
+        headers=dict(response.headers),
+        status=response.status,
+        preload_content=False,
+        decode_content=True,
+    )
+    body = decoder.read(decode_content=True)
+    headers = []
+    for name, value in response.headers:
+        lowered = name.lower()
+        if lowered == "content-encoding":
+            continue
+        headers.append((name, str(len(body)) if lowered == "content-length" else value))
+    return Response(response.status, response.reason, tuple(headers), body, response.version)
+
+
+def _name(matcher: Any) -> str:
+    if isinstance(matcher, str):
+        return matcher
+    return getattr(matcher, "__name__", None) or repr(matcher)
+
+
+def _same_url(sent: str, wanted: str) -> bool:
+    if "?" in wanted:
+        return sent == wanted
+    return sent.split("?", 1)[0] == wanted
+
+
+def _fix_hint(record_mode: str) -> str:
+    if record_mode in ("none", "once"):
+        return (
+            "  To record it, use record_mode='new_episodes' (pytest: --record-mode=new_episodes); "
+            "to match more loosely, change match_on."
+        )
+    return "  Change match_on if the request should have matched."

@@ -1,0 +1,283 @@
+"""Cassette connections: the objects a cassette puts at the connection seam.
+
+A cassette's connection factory builds, for whatever connection class the pool would use, a
+subclass with :class:`CassetteConnectionMixin` in front (``CassetteHTTPConnection``, made once per
+class). Such a connection behaves like the real one, except where the cassette decides:
+
+``request()``
+    The request is prepared by the real code (headers defaulted, validated, serialised), so the
+    cassette sees exactly the bytes that would cross the wire. The cassette then looks for a
+    recorded interaction that matches. If it finds one, nothing is sent and no socket is opened.
+    Otherwise, if the record mode allows it, the connection opens a real socket (lazily: also for
+    HTTPS, ``connect()`` does nothing until a live exchange needs it) and sends the request, and
+    the cassette records the exchange; if the record mode forbids it, the cassette raises
+    :class:`~pooltest.cassette.UnmatchedRequestError` and nothing is sent.
+
+``getresponse()``
+    For a replay, the recorded response is turned back into wire bytes and parsed by
+    :func:`pooltest._http11.read_response` — the same parser, framing, keep-alive logic and
+    content decoding as live. For a live exchange, every byte the response parser consumes is
+    teed; when the body has been read to its end, the teed bytes are parsed again into a recorded
+    response (status, reason, header fields in order, body still content-encoded, framing
+    removed). A streamed download is thus recorded as the caller reads it, never read ahead.
+
+A replayed exchange leaves the connection "open" exactly when a live one would have been kept
+alive, so pools count connections and reuse them as they do live.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import typing
+from typing import Any
+
+from pooltest import _http11
+from pooltest._base_connection import BaseHTTPConnection, _ResponseOptions
+from pooltest._body import BodyReader
+from pooltest._collections import HTTPHeaderDict
+from pooltest.connection import HTTPConnection, _asks_to_close
+
+from ._model import Response
+from ._request import Request
+
+if typing.TYPE_CHECKING:
+    import socket
+
+    from pooltest.response import HTTPResponse
+
+    from ._model import Interaction
+
+__all__ = ["CassetteConnectionMixin", "Player", "cassette_connection_class"]
+
+
+class Player(typing.Protocol):
+    """What a cassette connection needs from its cassette."""
+
+    def play(self, request: Request) -> Interaction | None:
+        """The interaction answering ``request``, None to go live and record, or raise."""
+
+    def response_wire(self, interaction: Interaction) -> bytes:
+        """The bytes a server would send for the recorded response."""
+
+    def record(self, request: Request, response: Response) -> None:
+        """Keep a live exchange."""
+
+
+class _Tee:
+    """A buffered reader that remembers every byte its consumers take (not the read-ahead)."""
+
+    __slots__ = ("_fp", "captured")
+
+    def __init__(self, fp: typing.BinaryIO) -> None:
+        self._fp = fp
+        self.captured = bytearray()
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._fp.read(-1 if size is None else size)
+        self.captured += data
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        data = self._fp.read1(size)  # type: ignore[attr-defined]
+        self.captured += data
+        return typing.cast(bytes, data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        data = self._fp.readline(limit)
+        self.captured += data
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        count: int = self._fp.readinto(buffer)  # type: ignore[attr-defined]
+        self.captured += memoryview(buffer)[:count]
+        return count
+
+    def close(self) -> None:
+        self._fp.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._fp.closed
+
+    def fileno(self) -> int:
+        return self._fp.fileno()
+
+
+class CassetteConnectionMixin:
+    """Replays or records, in front of a real connection class (see the module docstring)."""
+
+    _player: Player
+    _origin: str
+    _virtual_open: bool = False
+    _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
+    _recording: Request | None = None
+    _tee: _Tee | None = None
+
+    def connect(self) -> None:
+        """Open nothing yet: a socket is opened only when a live exchange needs one."""
+        self._virtual_open = True
+        self.is_verified = _verifies(self)
+
+    def _real(self) -> HTTPConnection:
+        return typing.cast(HTTPConnection, super())
+
+    def close(self) -> None:
+        self._virtual_open = False
+        self._replay = None
+        self._recording = None
+        self._real().close()
+
+    @property
+    def is_closed(self) -> bool:
+        return not self._virtual_open and self._real().is_closed
+
+    @property
+    def is_connected(self) -> bool:
+        return self._virtual_open or self._real().is_connected
+
+    def _attach(self, sock: socket.socket) -> None:
+        real = self._real()
+        real._attach(sock)
+        conn = typing.cast(HTTPConnection, self)
+        assert conn._fp is not None
+        self._tee = _Tee(conn._fp)
+        conn._fp = typing.cast(typing.BinaryIO, self._tee)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        headers: typing.Mapping[str, str] | None = None,
+        *,
+        chunked: bool = False,
+        preload_content: bool = True,
+        decode_content: bool = True,
+        enforce_content_length: bool = True,
+    ) -> None:
+        """Prepare the request as the real connection would, then replay or go live."""
+        conn = typing.cast(HTTPConnection, self)
+        headers = headers if headers is not None else {}
+        head, chunks, chunked = conn._prepare(method, url, body, headers, chunked)
+        payload = None if chunks is None else _join(chunks)
+        request = _request_from_head(head, payload or b"", self._origin)
+        if conn._body_open:
+            self.close()
+        interaction = self._player.play(request)
+        options = _ResponseOptions(
+            method, url, preload_content, decode_content, enforce_content_length
+        )
+        if interaction is not None:
+            self._replay = (interaction, options, _asks_to_close(headers))
+            self._virtual_open = True
+            conn._response_options = options
+            return
+        self._recording = request
+        self._virtual_open = False
+        if conn.sock is None:
+            self._real().connect()
+        conn._send_prepared(
+            method,
+            head,
+            None if payload is None else (payload,),
+            chunked,
+            headers,
+            options,
+        )
+
+    def getresponse(self) -> HTTPResponse:
+        """The recorded response for a replay; the live one (teed) otherwise."""
+        replay = self._replay
+        if replay is None:
+            if self._tee is not None:
+                self._tee.captured.clear()
+            return self._real().getresponse()
+        self._replay = None
+        conn = typing.cast(HTTPConnection, self)
+        interaction, options, wants_close = replay
+        conn._response_options = None
+        conn._body_open = True
+        fp = io.BytesIO(self._player.response_wire(interaction))
+        response = _http11.read_response(
+            fp, options, self._replay_done, request_wants_close=wants_close
+        )
+        response._pooltest_replayed = True  # type: ignore[attr-defined]
+        return response
+
+    def _replay_done(self, reusable: bool) -> None:
+        typing.cast(HTTPConnection, self)._body_open = False
+        self._virtual_open = reusable
+
+    def _on_body_done(self, reusable: bool) -> None:
+        request, self._recording = self._recording, None
+        tee = self._tee
+        if request is not None and tee is not None:
+            response = _response_from_wire(bytes(tee.captured), request.method)
+            tee.captured.clear()
+            if response is not None:
+                self._player.record(request, response)
+        self._real()._on_body_done(reusable)
+
+
+_classes: dict[type[Any], type[Any]] = {}
+_classes_lock = threading.Lock()
+
+
+def cassette_connection_class(connection_cls: type[BaseHTTPConnection]) -> type[Any]:
+    """The cassette variant of ``connection_cls`` (made once, then reused)."""
+    made = _classes.get(connection_cls)
+    if made is None:
+        if not issubclass(connection_cls, HTTPConnection):
+            raise TypeError(
+                f"cassettes need a connection class derived from pooltest.connection."
+                f"HTTPConnection, not {connection_cls.__qualname__}"
+            )
+        with _classes_lock:
+            made = _classes.get(connection_cls)
+            if made is None:
+                name = f"Cassette{connection_cls.__name__}"
+                made = type(name, (CassetteConnectionMixin, connection_cls), {})
+                _classes[connection_cls] = made
+    return made
+
+
+def _verifies(conn: Any) -> bool:
+    """Whether the real connection would have verified its peer (HTTPS with verification)."""
+    cert_reqs = getattr(conn, "cert_reqs", None)
+    if cert_reqs is None:
+        return False
+    return cert_reqs not in ("CERT_NONE", "NONE", 0)
+
+
+def _join(chunks: typing.Iterable[bytes | str]) -> bytes:
+    if isinstance(chunks, tuple) and len(chunks) == 1 and isinstance(chunks[0], bytes):
+        return chunks[0]
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
+
+
+def _request_from_head(head: bytes, body: bytes, origin: str) -> Request:
+    """The :class:`Request` a serialised head and body describe (``origin`` for origin-form)."""
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    pairs = []
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(": ")
+            pairs.append((name, value))
+    uri = target if "://" in target[:8] else origin + target
+    return Request(method, uri, pairs, body)
+
+
+def _response_from_wire(data: bytes, method: str) -> Response | None:
+    """Parse captured response bytes back into a :class:`Response` (None if incomplete)."""
+    fp = io.BytesIO(data)
+    version, status, reason, pairs = _http11.read_response_head(fp)
+    headers = HTTPHeaderDict._from_pairs(pairs)
+    chunked, length, _ = _http11.body_framing(method, status, headers)
+    reader = BodyReader(fp, chunked=chunked, length=length)
+    try:
+        body = reader.read()
+    except Exception:  # an exchange that did not complete is not recorded
+        return None
+    return Response(status, reason, tuple(pairs), body, version)

@@ -1,0 +1,857 @@
+"""Cassette files: vcrpy's version-1 YAML layout, read safely and fast, written atomically.
+
+The layout
+==========
+A cassette is one YAML mapping, ``interactions`` (a list) then ``version: 1``. Each interaction
+holds ``request`` (exactly vcrpy's four keys: ``body``, ``headers``, ``method``, ``uri``),
+``response`` (``body: {string: ...}``, ``headers``, ``status: {code, message}``) and
+``recorded_at`` (ISO-8601, UTC, to the microsecond). Headers are a mapping of name to the list
+of its values, so vcrpy 9.x loads and replays these files unchanged. What that layout cannot say
+goes in extra keys that vcrpy never reads:
+
+* ``response.pooltest_header_order`` / ``pooltest_request_header_order`` (interaction level,
+  since vcrpy builds its request with ``Request(**request)``): the header names in wire order,
+  written only when the wire order interleaves names (``Set-Cookie, X-A, Set-Cookie``), so the
+  exact order comes back. It is used only if it agrees with the header mapping (same names, same
+  counts); after a hand edit of the headers it is ignored and mapping order wins.
+* ``response.pooltest_http_version``: written only when the version is not ``HTTP/1.1``.
+
+Bodies that are UTF-8 text without control characters (tab, CR and LF allowed) stay readable
+strings, multi-line ones as literal blocks; anything else is ``!!binary``. An empty request body
+is written ``null``, as vcrpy records a request without a body. The output is deterministic.
+
+How loading works
+=================
+1. libyaml (``CSafeLoader``; PyYAML's ``SafeLoader`` without it) only *composes* the document
+   into nodes: no constructor ever runs, so no YAML tag can build an object. The loader's
+   resolver is replaced by one that calls every untagged scalar a string; the only tags left are
+   the structural ones and those the file spells out (``!!binary``, ``!!python/object:...``).
+2. A walker that knows the schema turns nodes straight into :class:`Interaction` objects. It
+   reads each field where the schema puts it, so there is no second pass, and every node carries
+   its position: an error names the line for free. Plain ``null``/``~``/empty means no body, a
+   plain integer is a status code, ``recorded_at`` is parsed with ``fromisoformat``.
+3. Tags are checked against an allow-list wherever a value is read; parts the schema does not
+   read (``metadata``, unknown keys) are scanned once (cycle-safe) for the same tags. Python tags
+   that only build plain values (``python/str``, ``python/unicode``, ``python/tuple``, which old
+   vcrpy versions wrote) are read as strings and lists; every other ``python/...`` tag and every
+   unknown tag is refused with :class:`CassetteFormatError`.
+4. Bounds: libyaml refuses nesting deeper than 1000 levels (the pure-Python composer's
+   ``RecursionError`` is caught), and the walker spends a budget proportional to the input size
+   on every node and character it reads, so alias expansion ("billion laughs") is refused. YAML
+   merge keys (``<<``) are not supported (they would be read as a plain key).
+
+A cassette must end with ``version: 1``; vcrpy and pooltest write it last, so its absence also
+reveals a truncated file. When ``recorded_at`` is missing (files vcrpy wrote), the response's
+``Date`` header gives the time if it parses, else the file's modification time (the Unix epoch
+when :func:`loads` has neither a file nor a default).
+
+Saving
+======
+:func:`save` writes a temporary file in the target's directory, flushes and fsyncs it, renames
+it over the target with :func:`os.replace` and fsyncs the directory: a crash at any moment
+leaves either the old file or the new one, never a mix. :func:`save_merged` does that under a
+``filelock`` lock on ``<path>.lock`` after re-reading the file, so concurrent recorders merge
+their interactions instead of overwriting each other. A process killed mid-save may leave a
+``.<name>.*.tmp`` file behind; it is never read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as _dt
+import email.utils
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final, NoReturn
+
+import filelock
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.representer import SafeRepresenter
+
+from ._errors import CassetteFormatError, CassetteNotFoundError, CassetteWriteError
+from ._model import Interaction, Response
+from ._request import Request
+
+__all__ = [
+    "FORMAT_VERSION",
+    "LOCK_TIMEOUT",
+    "Merge",
+    "dumps",
+    "load",
+    "loads",
+    "save",
+    "save_merged",
+]
+
+#: The vcrpy cassette format version pooltest reads and writes.
+FORMAT_VERSION: Final = 1
+#: Seconds :func:`save_merged` waits for the file lock before giving up.
+LOCK_TIMEOUT: Final = 60.0
+
+#: ``merge(on_disk, ours) -> interactions to save``, called under the lock by :func:`save_merged`.
+Merge = Callable[[list[Interaction], list[Interaction]], list[Interaction]]
+
+HeaderPairs = list[tuple[str, str]]
+
+_UTC: Final = _dt.timezone.utc
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+_Y: Final = "tag:yaml.org,2002:"
+_STR: Final = _Y + "str"
+_SEQ: Final = _Y + "seq"
+_MAP: Final = _Y + "map"
+_NULL: Final = _Y + "null"
+_INT: Final = _Y + "int"
+_BINARY: Final = _Y + "binary"
+_TIMESTAMP: Final = _Y + "timestamp"
+_TEXT_TAGS: Final = frozenset({_STR, _Y + "python/str", _Y + "python/unicode", "!"})
+_SEQ_TAGS: Final = frozenset({_SEQ, _Y + "python/tuple"})
+_SAFE_TAGS: Final = _TEXT_TAGS | _SEQ_TAGS | {_MAP, _NULL, _INT, _BINARY, _TIMESTAMP}
+_OTHER_SAFE: Final = ("bool", "float", "set", "omap", "pairs")
+_SAFE_TAGS_ANYWHERE: Final = _SAFE_TAGS | {_Y + name for name in _OTHER_SAFE}
+_NULL_WORDS: Final = frozenset({"", "~", "null", "Null", "NULL"})
+
+_TOP_KEYS: Final = frozenset({"interactions", "version", "metadata"})
+_INTERACTION_KEYS: Final = frozenset(
+    {"request", "response", "recorded_at", "pooltest_request_header_order"}
+)
+_REQUEST_KEYS: Final = frozenset({"body", "headers", "method", "uri"})
+_RESPONSE_KEYS: Final = frozenset(
+    {"body", "headers", "status", "pooltest_header_order", "pooltest_http_version"}
+)
+_BODY_KEYS: Final = frozenset({"string", "base64_string"})
+_STATUS_KEYS: Final = frozenset({"code", "message"})
+
+# Header names/values and reasons end up in a status line or a header line on replay.
+_UNSAFE_LINE_TEXT: Final = re.compile(r"[\r\n]|[^\x00-\xff]")
+_HTTP_VERSION: Final = re.compile(r"HTTP/[0-9](?:\.[0-9])?\Z")
+# Characters that make a body "not text": C0 controls but tab/LF/CR, DEL, C1 controls, Unicode
+# line/paragraph separators, BOM and the two non-characters YAML cannot print.
+_NOT_TEXT: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+# Strings YAML could fold or mangle unless double-quoted with escapes: controls but tab and LF,
+# NEL and the Unicode line separators (line breaks to YAML), BOM and non-characters.
+_NEEDS_ESCAPES: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+# --- the YAML loader: compose only, every untagged scalar is a string ------------------------
+
+
+class _StringResolverMixin:
+    """Resolve every implicit scalar to ``!!str`` (the walker interprets by position)."""
+
+    def resolve(self, kind: type[Node], value: object, implicit: object) -> str:
+        if kind is ScalarNode:
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
+class _PyLoader(_StringResolverMixin, yaml.SafeLoader):
+    """PyYAML's pure-Python parser and composer with the string resolver."""
+
+
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = _PyLoader
+if yaml.__with_libyaml__:
+
+    class _CLoader(_StringResolverMixin, yaml.CSafeLoader):
+        """libyaml's parser and composer with the string resolver."""
+
+    _LOADER = _CLoader
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load(
+    path: str | os.PathLike[str], *, default_recorded_at: _dt.datetime | None = None
+) -> list[Interaction]:
+    """Read the cassette at ``path``.
+
+    Raises :class:`CassetteNotFoundError` if there is no such file and
+    :class:`CassetteFormatError` if it is not a usable cassette; other ``OSError`` (permission
+    denied, a directory) propagate. Interactions without ``recorded_at`` get the response's
+    ``Date``, else ``default_recorded_at``, else the file's modification time.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+            mtime = os.fstat(handle.fileno()).st_mtime
+    except FileNotFoundError:
+        raise CassetteNotFoundError(name) from None
+    if default_recorded_at is None:
+        default_recorded_at = _dt.datetime.fromtimestamp(mtime, _UTC)
+    return loads(data, name, default_recorded_at=default_recorded_at)
+
+
+def loads(
+    data: str | bytes, path: str, *, default_recorded_at: _dt.datetime | None = None
+) -> list[Interaction]:
+    """Parse cassette text (``path`` only names it in errors and locates its mtime).
+
+    Accepts vcrpy version-1 cassettes in block or flow style (JSON cassettes too). Raises
+    :class:`CassetteFormatError`, naming ``path`` and the line, for anything else: unsafe or
+    unknown tags, invalid or truncated YAML, an empty document, a wrong structure or type. No
+    other exception escapes, whatever the input. ``default_recorded_at`` dates interactions that
+    have neither ``recorded_at`` nor a parseable ``Date`` header (default: the mtime of ``path``
+    if it exists, else the Unix epoch).
+    """
+    root = _compose(data, path)
+    walker = _Walker(path, 4 * len(data) + 4096, default_recorded_at)
+    try:
+        return walker.cassette(root)
+    except _Bad as bad:
+        mark = bad.node.start_mark if bad.node is not None else None
+        line = mark.line + 1 if mark is not None else None
+        raise CassetteFormatError(path, bad.reason, line) from None
+
+
+def _compose(data: str | bytes, path: str) -> Node:
+    """The document's root node; YAML-level problems become :class:`CassetteFormatError`."""
+    try:
+        root = yaml.compose(data, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = "; ".join(text for text in (exc.context, exc.problem) if text)
+        line = mark.line + 1 if mark is not None else None
+        raise CassetteFormatError(path, f"invalid YAML: {what}", line) from None
+    except yaml.reader.ReaderError as exc:
+        line = _line_at(data, exc.position)
+        raise CassetteFormatError(path, f"unreadable text: {exc.reason}", line) from None
+    except yaml.YAMLError as exc:
+        raise CassetteFormatError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise CassetteFormatError(path, "the YAML is nested too deeply") from None
+    except UnicodeError as exc:
+        raise CassetteFormatError(path, f"unreadable text: {exc}") from None
+    if root is None:
+        raise CassetteFormatError(path, "the file is empty (no YAML document)")
+    return root
+
+
+def _line_at(data: str | bytes, position: object) -> int | None:
+    if not isinstance(position, int):
+        return None
+    if isinstance(data, bytes):
+        return data.count(b"\n", 0, position) + 1
+    return data.count("\n", 0, position) + 1
+
+
+class _Bad(Exception):
+    """A schema problem at ``node``; :func:`loads` turns it into :class:`CassetteFormatError`."""
+
+    def __init__(self, node: Node | None, reason: str) -> None:
+        super().__init__(reason)
+        self.node = node
+        self.reason = reason
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
+
+
+def _wrong(node: Node, what: str, expected: str) -> NoReturn:
+    """Raise the error for ``node`` not being ``expected``; unsafe tags are named as such."""
+    if node.tag not in _SAFE_TAGS_ANYWHERE:
+        raise _Bad(node, f"{what}: refusing YAML tag {_show_tag(node.tag)!r}")
+    raise _Bad(node, f"{what}: expected {expected}, got {_describe(node)}")
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, ScalarNode):
+        text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        kind = "binary" if node.tag == _BINARY else "a scalar"
+        return f"{kind} {text!r}"
+    return "a sequence" if isinstance(node, SequenceNode) else "a mapping"
+
+
+class _Walker:
+    """Turns composed nodes into interactions, checking the schema and a work budget."""
+
+    __slots__ = ("budget", "dates", "default_time", "path")
+
+    def __init__(self, path: str, budget: int, default_time: _dt.datetime | None) -> None:
+        self.path = path
+        self.budget = budget
+        self.default_time = default_time
+        self.dates: dict[str, _dt.datetime] = {}
+
+    # -- the document -----------------------------------------------------------------------
+
+    def cassette(self, root: Node) -> list[Interaction]:
+        if isinstance(root, SequenceNode):
+            raise _Bad(root, "expected a mapping with 'interactions', got a list (a cassette "
+                       "from vcrpy before 1.0: re-record it)")  # fmt: skip
+        top = self.mapping(root, "cassette")
+        self.check_version(top, root)
+        listing = top.get("interactions")
+        if listing is None:
+            raise _Bad(root, "cassette: missing 'interactions'")
+        if not isinstance(listing, SequenceNode) or listing.tag not in _SEQ_TAGS:
+            _wrong(listing, "interactions", "a list")
+        self.scan_extras(top, _TOP_KEYS, ignore="metadata")
+        items: list[Node] = listing.value
+        self.spend(len(items), listing)
+        out: list[Interaction] = []
+        for number, node in enumerate(items, 1):
+            try:
+                out.append(self.interaction(node))
+            except _Bad as bad:
+                bad.reason = f"interaction #{number}: {bad.reason}"
+                raise
+        return out
+
+    def check_version(self, top: dict[str, Node], root: Node) -> None:
+        node = top.get("version")
+        if node is None:
+            raise _Bad(root, "cassette: missing 'version: 1' (the file may be truncated)")
+        if not isinstance(node, ScalarNode) or node.tag not in (_STR, _INT):
+            _wrong(node, "version", "1")
+        if node.value.strip() != "1":
+            raise _Bad(node, f"unsupported cassette format version {node.value!r} (expected 1)")
+
+    def interaction(self, node: Node) -> Interaction:
+        fields = self.mapping(node, "interaction")
+        request_node = fields.get("request")
+        response_node = fields.get("response")
+        if request_node is None or response_node is None:
+            missing = "request" if request_node is None else "response"
+            raise _Bad(node, f"missing '{missing}'")
+        request = self.request(request_node, fields.get("pooltest_request_header_order"))
+        response = self.response(response_node)
+        at = fields.get("recorded_at")
+        recorded_at = self.timestamp(at) if at is not None else self.fallback_time(response)
+        if not fields.keys() <= _INTERACTION_KEYS:
+            self.scan_extras(fields, _INTERACTION_KEYS)
+        return Interaction(request=request, response=response, recorded_at=recorded_at)
+
+    def request(self, node: Node, order: Node | None) -> Request:
+        fields = self.mapping(node, "request")
+        method = fields.get("method")
+        uri = fields.get("uri")
+        if method is None or uri is None:
+            raise _Bad(node, f"request: missing '{'method' if method is None else 'uri'}'")
+        headers_node = fields.get("headers")
+        headers = self.headers(headers_node, order, "request") if headers_node is not None else []
+        body_node = fields.get("body")
+        body = self.request_body(body_node) if body_node is not None else b""
+        if not fields.keys() <= _REQUEST_KEYS:
+            self.scan_extras(fields, _REQUEST_KEYS)
+        return Request(
+            self.text(method, "request.method"), self.text(uri, "request.uri"), headers, body
+        )
+
+    def response(self, node: Node) -> Response:
+        fields = self.mapping(node, "response")
+        status_node = fields.get("status")
+        if status_node is None:
+            raise _Bad(node, "response: missing 'status'")
+        code, reason = self.status(status_node)
+        headers_node = fields.get("headers")
+        order = fields.get("pooltest_header_order")
+        headers = self.headers(headers_node, order, "response") if headers_node is not None else []
+        body_node = fields.get("body")
+        body = self.response_body(body_node) if body_node is not None else b""
+        version = "HTTP/1.1"
+        version_node = fields.get("pooltest_http_version")
+        if version_node is not None:
+            version = self.text(version_node, "response.pooltest_http_version")
+            if not _HTTP_VERSION.match(version):
+                raise _Bad(version_node, f"response: bad HTTP version {version!r}")
+        if not fields.keys() <= _RESPONSE_KEYS:
+            self.scan_extras(fields, _RESPONSE_KEYS)
+        return Response(
+            status=code, reason=reason, headers=tuple(headers), body=body, version=version
+        )
+
+    # -- fields -----------------------------------------------------------------------------
+
+    def status(self, node: Node) -> tuple[int, str]:
+        fields = self.mapping(node, "response.status")
+        code_node = fields.get("code")
+        if code_node is None:
+            raise _Bad(node, "response.status: missing 'code'")
+        if not isinstance(code_node, ScalarNode) or code_node.tag not in (_STR, _INT):
+            _wrong(code_node, "response.status.code", "an integer")
+        text = code_node.value
+        if not (len(text) == 3 and text.isascii() and text.isdigit()) or text[0] == "0":
+            raise _Bad(code_node, f"response.status.code: expected 100-999, got {text!r}")
+        reason = ""
+        message = fields.get("message")
+        if message is not None and not self.is_null(message):
+            reason = self.text(message, "response.status.message")
+            if _UNSAFE_LINE_TEXT.search(reason):
+                raise _Bad(message, "response.status.message: CR, LF or non-latin-1 character")
+        if len(fields) > 2:
+            self.scan_extras(fields, _STATUS_KEYS)
+        return int(text), reason
+
+    def headers(self, node: Node, order: Node | None, side: str) -> HeaderPairs:
+        """Header pairs in mapping order (or the recorded wire order); hot: no f-strings here."""
+        if node.__class__ is not MappingNode or node.tag != _MAP:
+            _wrong(node, side + ".headers", "a mapping of name to values")
+        pairs: HeaderPairs = []
+        append = pairs.append
+        cost = len(node.value)
+        for key, value in node.value:
+            name = self.header_text(key, side, None)
+            if value.__class__ is SequenceNode and value.tag in _SEQ_TAGS:
+                items: list[Node] = value.value
+            elif value.__class__ is ScalarNode:
+                items = [value]
+            else:
+                _wrong(value, f"{side}.headers[{name!r}]", "a list of strings")
+            cost += len(items)
+            for item in items:
+                text = self.header_text(item, side, name)
+                cost += len(text)
+                append((name, text))
+        self.spend(cost, node)
+        return pairs if order is None else self.reorder(pairs, order, side)
+
+    @staticmethod
+    def header_text(node: Node, side: str, name: str | None) -> str:
+        """A header name (``name`` None) or value: a string without CR, LF or non-latin-1."""
+        if node.__class__ is not ScalarNode or node.tag not in _TEXT_TAGS:
+            _wrong(
+                node, f"{side}.headers" + (f"[{name!r}]" if name is not None else ""), "a string"
+            )
+        text: str = node.value
+        if (not text.isascii() or "\n" in text or "\r" in text) and _UNSAFE_LINE_TEXT.search(text):
+            what = f"{side}.headers" + (f"[{name!r}]" if name is not None else f": name {text!r}")
+            raise _Bad(node, f"{what}: CR, LF or non-latin-1 character")
+        return text
+
+    def reorder(self, pairs: HeaderPairs, order: Node, side: str) -> HeaderPairs:
+        """``pairs`` in the wire order ``order`` names, if it agrees with them (see module doc)."""
+        if not isinstance(order, SequenceNode) or order.tag not in _SEQ_TAGS:
+            _wrong(order, f"{side}: header order", "a list of names")
+        self.spend(len(order.value), order)
+        names = [self.text(item, f"{side}: header order") for item in order.value]
+        queues: dict[str, list[str]] = {}
+        for name, value in pairs:
+            queues.setdefault(name, []).append(value)
+        if sorted(names) != sorted(name for name, _ in pairs):
+            return pairs
+        for values in queues.values():
+            values.reverse()
+        return [(name, queues[name].pop()) for name in names]
+
+    def request_body(self, node: Node) -> bytes:
+        if isinstance(node, MappingNode):  # vcrpy < 1.x wrote {string: ...} for requests too
+            return self.response_body(node)
+        return self.body_value(node, "request.body")
+
+    def response_body(self, node: Node) -> bytes:
+        fields = self.mapping(node, "response.body")
+        value = fields.get("string")
+        if value is None:
+            value = fields.get("base64_string")
+            if value is None:
+                raise _Bad(node, "body: missing 'string'")
+            text = self.text(value, "body.base64_string")
+            return self.binary(ScalarNode(_BINARY, text, value.start_mark), "body.base64_string")
+        if len(fields) > 1:
+            self.scan_extras(fields, _BODY_KEYS)
+        return self.body_value(value, "body.string")
+
+    def body_value(self, node: Node, what: str) -> bytes:
+        if isinstance(node, ScalarNode):
+            tag = node.tag
+            if tag in _TEXT_TAGS:
+                value: str = node.value
+                if not node.style and value in _NULL_WORDS:
+                    return b""
+                self.spend(len(value), node)
+                try:
+                    return value.encode()
+                except UnicodeEncodeError:
+                    raise _Bad(node, f"{what}: text with a lone surrogate") from None
+            if tag == _BINARY:
+                return self.binary(node, what)
+            if tag == _NULL:
+                return b""
+        _wrong(node, what, "a string, !!binary or null")
+
+    def binary(self, node: ScalarNode, what: str) -> bytes:
+        self.spend(len(node.value), node)
+        try:
+            return base64.decodebytes(node.value.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise _Bad(node, f"{what}: invalid base64 in !!binary") from None
+
+    def timestamp(self, node: Node) -> _dt.datetime:
+        if not isinstance(node, ScalarNode) or node.tag not in (_STR, _TIMESTAMP):
+            _wrong(node, "recorded_at", "an ISO-8601 timestamp")
+        try:
+            return _parse_time(node.value)
+        except (ValueError, OverflowError):
+            raise _Bad(node, f"recorded_at: not a timestamp: {node.value[:40]!r}") from None
+
+    def fallback_time(self, response: Response) -> _dt.datetime:
+        """``recorded_at`` for a file without it: the ``Date`` header, else the default."""
+        date = response.header("date")
+        if date is not None:
+            parsed = self.dates.get(date)
+            if parsed is None:
+                parsed = _parse_http_date(date)
+                if parsed is not None:
+                    self.dates[date] = parsed
+            if parsed is not None:
+                return parsed
+        if self.default_time is None:
+            self.default_time = _mtime_or_epoch(self.path)
+        return self.default_time
+
+    # -- primitives -------------------------------------------------------------------------
+
+    def mapping(self, node: Node, what: str) -> dict[str, Node]:
+        """The mapping's values by key (keys must be strings; a repeated key: last wins)."""
+        if node.__class__ is not MappingNode or node.tag != _MAP:
+            _wrong(node, what, "a mapping")
+        pairs: list[tuple[Node, Node]] = node.value
+        self.budget -= len(pairs)
+        out: dict[str, Node] = {}
+        for key, value in pairs:
+            if key.__class__ is not ScalarNode or key.tag not in _TEXT_TAGS:
+                _wrong(key, what, "string keys")
+            out[key.value] = value
+        if self.budget < 0:
+            self.spend(0, node)
+        return out
+
+    def text(self, node: Node, what: str) -> str:
+        if node.__class__ is ScalarNode and node.tag in _TEXT_TAGS:
+            value: str = node.value
+            self.budget -= len(value) + 1
+            if self.budget < 0:
+                self.spend(0, node)
+            return value
+        _wrong(node, what, "a string")
+
+    @staticmethod
+    def is_null(node: Node) -> bool:
+        if not isinstance(node, ScalarNode):
+            return False
+        return node.tag == _NULL or (not node.style and node.value in _NULL_WORDS)
+
+    def spend(self, amount: int, node: Node) -> None:
+        self.budget -= amount
+        if self.budget < 0:
+            raise _Bad(node, "the document expands far beyond its size (YAML alias bomb?)")
+
+    def scan_extras(self, fields: dict[str, Node], known: frozenset[str], ignore: str = "") -> None:
+        """Check the tags of every node under keys the schema does not read."""
+        for key, value in fields.items():
+            if key not in known or key == ignore:
+                self.scan(value)
+
+    def scan(self, root: Node) -> None:
+        """Refuse unsafe tags anywhere under ``root``; each node is visited once."""
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.tag not in _SAFE_TAGS_ANYWHERE:
+                raise _Bad(node, f"refusing YAML tag {_show_tag(node.tag)!r}")
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    stack.append(key)
+                    stack.append(value)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+
+
+def _parse_time(text: str) -> _dt.datetime:
+    """An aware UTC datetime from ISO-8601 or any YAML timestamp form; naive means UTC."""
+    try:
+        value = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = _yaml_timestamp(text)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_UTC)
+    return value if value.utcoffset() == _dt.timedelta(0) else value.astimezone(_UTC)
+
+
+_TIMESTAMP_READER = yaml.constructor.SafeConstructor()
+
+
+def _yaml_timestamp(text: str) -> _dt.datetime:
+    """YAML 1.1 timestamp forms ``fromisoformat`` rejects (``2001-12-14 21:59:43.10 -5``)."""
+    text = text.strip()
+    if not yaml.constructor.SafeConstructor.timestamp_regexp.match(text):
+        raise ValueError(text)
+    value = _TIMESTAMP_READER.construct_yaml_timestamp(ScalarNode(_TIMESTAMP, text))
+    if isinstance(value, _dt.datetime):
+        return value
+    return _dt.datetime(value.year, value.month, value.day)
+
+
+def _parse_http_date(text: str) -> _dt.datetime | None:
+    try:
+        value = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_UTC)
+    return value.astimezone(_UTC)
+
+
+def _mtime_or_epoch(path: str) -> _dt.datetime:
+    try:
+        return _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _UTC)
+    except (OSError, ValueError, OverflowError):
+        return _EPOCH
+
+
+# --- dumping ---------------------------------------------------------------------------------
+
+
+class _Literal(str):
+    """Text written as a literal block (``|``)."""
+
+    __slots__ = ()
+
+
+class _Timestamp(str):
+    """An ISO-8601 instant written as a plain YAML timestamp."""
+
+    __slots__ = ()
+
+
+def _represent_str(dumper: SafeRepresenter, data: str) -> Node:
+    style = '"' if _NEEDS_ESCAPES.search(data) else None
+    return dumper.represent_scalar(_STR, data, style=style)
+
+
+def _represent_literal(dumper: SafeRepresenter, data: _Literal) -> Node:
+    return dumper.represent_scalar(_STR, str(data), style="|")
+
+
+def _represent_timestamp(dumper: SafeRepresenter, data: _Timestamp) -> Node:
+    return dumper.represent_scalar(_TIMESTAMP, str(data))
+
+
+class _PyDumper(yaml.SafeDumper):
+    """The safe dumper (it cannot emit Python tags), never emitting anchors or aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_DUMPER: type[yaml.SafeDumper] | type[yaml.CSafeDumper] = _PyDumper
+if yaml.__with_libyaml__:
+
+    class _CDumper(yaml.CSafeDumper):
+        """libyaml's emitter behind the safe representer, never emitting anchors or aliases."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    _DUMPER = _CDumper
+
+# Registered on SafeRepresenter's subclasses only (add_representer copies the table per class).
+_PyDumper.add_representer(str, _represent_str)
+_PyDumper.add_representer(_Literal, _represent_literal)
+_PyDumper.add_representer(_Timestamp, _represent_timestamp)
+_DUMPER.add_representer(str, _represent_str)
+_DUMPER.add_representer(_Literal, _represent_literal)
+_DUMPER.add_representer(_Timestamp, _represent_timestamp)
+
+
+def dumps(interactions: Sequence[Interaction]) -> str:
+    """The cassette text for ``interactions`` (vcrpy version 1; see the module docstring).
+
+    Deterministic: equal input gives equal text. Raises ``ValueError`` if a header name or
+    value, or a reason phrase, holds CR, LF or a character outside latin-1 (it could not be
+    replayed).
+    """
+    document = {"interactions": [_interaction_dict(i) for i in interactions], "version": 1}
+    text: str = yaml.dump(
+        document,
+        Dumper=_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1 << 16,
+    )
+    return text
+
+
+def _interaction_dict(interaction: Interaction) -> dict[str, object]:
+    request, response = interaction.request, interaction.response
+    request_headers, request_order = _grouped(request.raw_headers, "request")
+    headers, order = _grouped(response.headers, "response")
+    if _UNSAFE_LINE_TEXT.search(response.reason):
+        raise ValueError(f"reason phrase {response.reason!r} holds CR, LF or non-latin-1 text")
+    response_dict: dict[str, object] = {
+        "body": {"string": _body_value(response.body)},
+        "headers": headers,
+        "status": {"code": response.status, "message": response.reason},
+    }
+    if order is not None:
+        response_dict["pooltest_header_order"] = order
+    if response.version != "HTTP/1.1":
+        response_dict["pooltest_http_version"] = response.version
+    out: dict[str, object] = {
+        "request": {
+            "body": _body_value(request.body) if request.body else None,
+            "headers": request_headers,
+            "method": request.method,
+            "uri": request.uri,
+        },
+        "response": response_dict,
+        "recorded_at": _Timestamp(_utc_text(interaction.recorded_at)),
+    }
+    if request_order is not None:
+        out["pooltest_request_header_order"] = request_order
+    return out
+
+
+def _grouped(
+    pairs: Iterable[tuple[str, str]], side: str
+) -> tuple[dict[str, list[str]], list[str] | None]:
+    """Headers as name -> values, plus the wire order of names when grouping loses it."""
+    grouped: dict[str, list[str]] = {}
+    names: list[str] = []
+    interleaved = False
+    last = None
+    for name, value in pairs:
+        if _UNSAFE_LINE_TEXT.search(name) or _UNSAFE_LINE_TEXT.search(value):
+            raise ValueError(f"{side} header {name!r} holds CR, LF or non-latin-1 text")
+        values = grouped.get(name)
+        if values is None:
+            grouped[name] = [value]
+        else:
+            interleaved = interleaved or name != last
+            values.append(value)
+        names.append(name)
+        last = name
+    return grouped, names if interleaved else None
+
+
+def _body_value(body: bytes) -> str | bytes:
+    """``body`` as readable text when it is UTF-8 text (see module docstring), else bytes."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+    if _NOT_TEXT.search(text):
+        return body
+    return _Literal(text) if "\n" in text else text
+
+
+def _utc_text(moment: _dt.datetime) -> str:
+    """``moment`` as ISO-8601 in UTC (naive means UTC; any datetime subclass, e.g. freezegun's)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=_UTC).isoformat()
+    return moment.astimezone(_UTC).isoformat()
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+
+def save(path: str | os.PathLike[str], interactions: Sequence[Interaction]) -> None:
+    """Write ``interactions`` to ``path`` atomically (creating missing directories).
+
+    Raises :class:`CassetteWriteError` if the file cannot be written; the previous file, if any,
+    is then left as it was. An existing file's permission bits are kept.
+    """
+    name = os.fspath(path)
+    _write_atomically(name, dumps(interactions).encode("utf-8"))
+
+
+def save_merged(
+    path: str | os.PathLike[str], interactions: Sequence[Interaction], merge: Merge
+) -> list[Interaction]:
+    """Save ``merge(on_disk, list(interactions))`` under a lock on ``<path>.lock``; return it.
+
+    The file is re-read while the lock is held (an absent file reads as no interactions), so
+    several processes recording into one cassette each see what the others saved. Waits at most
+    :data:`LOCK_TIMEOUT` seconds for the lock, then raises :class:`CassetteWriteError`. A file on
+    disk that does not load raises :class:`CassetteFormatError` and is left untouched.
+    """
+    name = os.fspath(path)
+    lock = filelock.FileLock(name + ".lock", timeout=LOCK_TIMEOUT)
+    try:
+        with lock:
+            try:
+                on_disk = load(name)
+            except CassetteNotFoundError:
+                on_disk = []
+            merged = merge(on_disk, list(interactions))
+            save(name, merged)
+    except filelock.Timeout as exc:
+        raise CassetteWriteError(
+            f"{name}: lock {name}.lock still held after {LOCK_TIMEOUT:g} seconds"
+        ) from exc
+    return merged
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        mode = _existing_mode(path)
+        fd, temp = _create_temp(directory, os.path.basename(path))
+    except OSError as exc:
+        raise CassetteWriteError(f"{path}: cannot save the cassette: {exc}") from exc
+    try:
+        with open(fd, "wb", closefd=True) as handle:
+            handle.write(data)
+            handle.flush()
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException as exc:
+        _discard(temp)
+        if isinstance(exc, OSError):
+            raise CassetteWriteError(f"{path}: cannot save the cassette: {exc}") from exc
+        raise
+    _sync_directory(directory)
+
+
+def _existing_mode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return None
+
+
+def _create_temp(directory: str, name: str) -> tuple[int, str]:
+    """A new file next to the target, created with mode 0o666 so the umask applies."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temp = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {name} in {directory}")
+
+
+def _discard(temp: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename durable; skipped where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
