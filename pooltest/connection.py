@@ -12,7 +12,10 @@ pool checks for that before reusing a connection, but the close can race with ou
 request on a *reused* socket fails before a single response byte arrives (EOF, reset, broken
 pipe), the connection reconnects and sends the request once more, provided the request can be
 sent again (its body is bytes or absent) and either nothing reached the server or the method is
-idempotent. This happens below the retry logic, so it works even with ``retries=0``.
+idempotent. This happens below the retry logic, so it works even with ``retries=0``. A server
+that answered before dropping the socket (a 413 in the middle of an upload) is not stale: its
+answer is read and returned. A response left unread and released must not break the connection
+later: each body reports its end only while its exchange is the connection's current one.
 
 Proxies. A connection whose ``proxy`` is set always dials the proxy, while ``host``/``port``
 stay the origin's (so the seam and its cassettes see origins). With a tunnel
