@@ -103,6 +103,20 @@ def encode_request_head(
     return "\r\n".join(lines).encode("latin-1")
 
 
+def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) -> None:
+    """Validate a method and header fields as :func:`encode_request_head` would.
+
+    Pools call it before opening a connection, so that a request that could never be sent
+    does not even cost a TCP or TLS handshake.
+    """
+    check_method(method)
+    for name, value in (headers or {}).items():
+        if _TOKEN.fullmatch(name) is None:
+            raise ValueError(f"Invalid header name {name!r}")
+        if isinstance(value, (str, bytes, int)):
+            _header_value(name, value)
+
+
 def _readline(fp: BinaryIO, what: str = "header line") -> bytes:
     line = fp.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:

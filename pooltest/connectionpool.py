@@ -39,7 +39,7 @@ from socket import timeout as SocketTimeout
 from types import TracebackType
 from typing import Any
 
-from . import _routing
+from . import _http11, _routing
 from ._base_connection import _TYPE_BODY, BaseHTTPConnection, ConnectionFactory, ProxyConfig
 from ._collections import HTTPHeaderDict
 from ._request_methods import RequestMethods
@@ -355,6 +355,8 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         timeout_obj = self._get_timeout(timeout)
         timeout_obj.start_connect()
         conn.timeout = Timeout.resolve_default_timeout(timeout_obj.connect_timeout)
+        if conn.is_closed:
+            _http11.check_request(method, headers)  # fail before any handshake
         self._connect_and_validate(conn, url)
         try:
             conn.request(

@@ -117,14 +117,6 @@ def test_bad_method_or_header_over_https_sends_no_request(
     assert https_server.requests_served == 0
 
 
-@pytest.mark.xfail(
-    reason=(
-        "connectionpool: HTTPSConnectionPool._validate_conn connects (TCP + TLS handshake) "
-        "before conn.request() validates the method and headers, as urllib3 does; the "
-        "ValueError comes before any HTTP byte, but after a connection was opened"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("method", "headers"), [("GET\r\n", {}), ("GET", {"X": "1\r\nX-Injected: 1"})]
 )
