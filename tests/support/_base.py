@@ -453,6 +453,8 @@ class SocketReader:
 
     def read(self, size: int = -1, /) -> bytes:
         """Return up to ``size`` bytes (at least one unless at EOF); ``-1`` reads to EOF."""
+        if size == 0:
+            return b""
         if size < 0:
             while self._fill():
                 pass
