@@ -27,6 +27,7 @@ to a forwarding HTTPS proxy: TLS is with the proxy, under the proxy's policy.
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import logging
 import socket
@@ -515,6 +516,69 @@ class HTTPConnection:
         else:
             self.close()
 
+    # -- http.client's step-by-step API (urllib3's connections inherit it) -------------------
+
+    #: http.client compatibility: connections open on demand.
+    auto_open = 1
+    #: http.client compatibility: pooltest logs through :mod:`logging` instead.
+    debuglevel = 0
+
+    def set_debuglevel(self, level: int) -> None:
+        """Accepted for http.client compatibility; use :func:`pooltest.add_stderr_logger`."""
+        self.debuglevel = level
+
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        """Start a request head by hand (http.client style): then ``putheader``, ``endheaders``."""
+        _http11.check_method(method)
+        _http11.check_target(url)
+        self._manual: list[tuple[str, _http11.HeaderValue]] = []
+        self._manual_line = (method, url)
+        if not skip_host:
+            self._manual.append(("Host", self._host_header(url)))
+        if not skip_accept_encoding:
+            self._manual.append(("Accept-Encoding", "identity"))
+
+    def putheader(self, header: str, *values: str) -> None:
+        """Add one header field to a manual request (several values are joined with ", ")."""
+        if any(v == SKIP_HEADER for v in values):
+            _check_skippable(header)
+            return
+        self._manual.append((header, ", ".join(str(v) for v in values)))
+
+    def endheaders(
+        self, message_body: bytes | None = None, *, encode_chunked: bool = False
+    ) -> None:
+        """Send the manual request head (and ``message_body``, if given)."""
+        method, url = self._manual_line
+        head = _http11.encode_request_head(method, url, self._manual)
+        if self.sock is None:
+            self.connect()
+        headers = {name: str(value) for name, value in self._manual}
+        options = _ResponseOptions(method, url, True, True, True)
+        self._send_prepared(method, head, None, False, headers, options)
+        if message_body is not None:
+            self.send(message_body)
+
+    def send(self, data: bytes | typing.IO[bytes] | typing.Iterable[bytes]) -> None:
+        """Send raw bytes (or a binary file's, or an iterable's) on the socket."""
+        if self.sock is None:
+            self.connect()
+        sock, _ = self._require_open()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            sock.sendall(data)
+        elif hasattr(data, "read"):
+            while block := typing.cast(typing.IO[bytes], data).read(self.blocksize):
+                sock.sendall(block)
+        else:
+            for block in data:
+                sock.sendall(block)
+
     def request_chunked(
         self,
         method: str,
@@ -917,3 +981,10 @@ def _check_skippable(name: str) -> None:
 
 #: urllib3 1.x name of :class:`HTTPSConnection`.
 VerifiedHTTPSConnection = HTTPSConnection
+
+#: Before this date the system clock is surely wrong (certificates would fail to validate).
+RECENT_DATE = datetime.date(2025, 1, 1)
+
+
+class DummyConnection:
+    """Stands in for :class:`HTTPSConnection` where Python has no ssl module (as in urllib3)."""
