@@ -10,15 +10,21 @@ of its values, so vcrpy 9.x loads and replays these files unchanged. What that l
 goes in extra keys that vcrpy never reads:
 
 * ``response.pooltest_header_order`` / ``pooltest_request_header_order`` (interaction level,
-  since vcrpy builds its request with ``Request(**request)``): the header names in wire order,
-  written only when the wire order interleaves names (``Set-Cookie, X-A, Set-Cookie``), so the
-  exact order comes back. It is used only if it agrees with the header mapping (same names, same
-  counts); after a hand edit of the headers it is ignored and mapping order wins.
+  since vcrpy builds its request with ``Request(**request)``): the header names in wire order
+  and exact spelling. The mapping groups names case-insensitively under their first spelling
+  (vcrpy reads headers through a case-insensitive message and would repeat values once per
+  spelling), so the list is written only when names interleave (``Set-Cookie, X-A,
+  Set-Cookie``) or vary in case (``X-Dup, x-dup``). It is used only if it agrees with the
+  mapping (same names ignoring case, same counts); after a hand edit of the headers it is
+  ignored and mapping order wins.
 * ``response.pooltest_http_version``: written only when the version is not ``HTTP/1.1``.
 
 Bodies that are UTF-8 text without control characters (tab, CR and LF allowed) stay readable
 strings, multi-line ones as literal blocks; anything else is ``!!binary``. An empty request body
 is written ``null``, as vcrpy records a request without a body. The output is deterministic.
+Bodies are stored as received, still content-encoded; vcrpy never decodes on replay, so through
+vcrpy a gzip response comes back gzipped. Header text and reasons holding CR, LF or characters
+beyond latin-1 could not be replayed, and are refused both when writing and when reading.
 
 How loading works
 =================
@@ -41,18 +47,22 @@ How loading works
    merge keys (``<<``) are not supported (they would be read as a plain key).
 
 A cassette must end with ``version: 1``; vcrpy and pooltest write it last, so its absence also
-reveals a truncated file. When ``recorded_at`` is missing (files vcrpy wrote), the response's
-``Date`` header gives the time if it parses, else the file's modification time (the Unix epoch
-when :func:`loads` has neither a file nor a default).
+reveals a truncated file. An interaction without ``recorded_at`` was written by vcrpy:
+
+* its time is the response's ``Date`` header if that parses, else the file's modification time
+  (the Unix epoch when :func:`loads` has neither a file nor a default);
+* vcrpy 9 recording through urllib3 2.x stores the body *decoded* next to the encoded
+  ``Content-Encoding``/``Content-Length``; a body evidently not in its announced coding gets
+  those two headers fixed (see :func:`_undo_vcrpy_decoding`), so replaying it parses.
 
 Saving
 ======
 :func:`save` writes a temporary file in the target's directory, flushes and fsyncs it, renames
 it over the target with :func:`os.replace` and fsyncs the directory: a crash at any moment
 leaves either the old file or the new one, never a mix. :func:`save_merged` does that under a
-``filelock`` lock on ``<path>.lock`` after re-reading the file, so concurrent recorders merge
-their interactions instead of overwriting each other. A process killed mid-save may leave a
-``.<name>.*.tmp`` file behind; it is never read.
+``filelock`` lock (kept in the temporary directory, see :func:`lock_path_for`) after re-reading
+the file, so concurrent recorders merge their interactions instead of overwriting each other.
+A process killed mid-save may leave a ``.<name>.*.tmp`` file behind; it is never read.
 """
 
 from __future__ import annotations
@@ -62,8 +72,11 @@ import binascii
 import contextlib
 import datetime as _dt
 import email.utils
+import hashlib
 import os
 import re
+import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
 
@@ -114,8 +127,12 @@ _SAFE_TAGS: Final = _TEXT_TAGS | _SEQ_TAGS | {_MAP, _NULL, _INT, _BINARY, _TIMES
 _OTHER_SAFE: Final = ("bool", "float", "set", "omap", "pairs")
 _SAFE_TAGS_ANYWHERE: Final = _SAFE_TAGS | {_Y + name for name in _OTHER_SAFE}
 _NULL_WORDS: Final = frozenset({"", "~", "null", "Null", "NULL"})
+_PRE_1_0: Final = (
+    "expected a mapping with 'interactions', got a list (a vcrpy cassette from before 1.0: "
+    "re-record it)"
+)
 
-_TOP_KEYS: Final = frozenset({"interactions", "version", "metadata"})
+_TOP_KEYS: Final = frozenset({"interactions", "version"})  # and vcrpy's unread "metadata"
 _INTERACTION_KEYS: Final = frozenset(
     {"request", "response", "recorded_at", "pooltest_request_header_order"}
 )
@@ -192,7 +209,8 @@ def loads(
 ) -> list[Interaction]:
     """Parse cassette text (``path`` only names it in errors and locates its mtime).
 
-    Accepts vcrpy version-1 cassettes in block or flow style (JSON cassettes too). Raises
+    Accepts vcrpy version-1 cassettes in block or flow style, and vcrpy's JSON cassettes unless
+    they escape characters beyond U+FFFF as surrogate pairs (YAML refuses those). Raises
     :class:`CassetteFormatError`, naming ``path`` and the line, for anything else: unsafe or
     unknown tags, invalid or truncated YAML, an empty document, a wrong structure or type. No
     other exception escapes, whatever the input. ``default_recorded_at`` dates interactions that
@@ -283,8 +301,7 @@ class _Walker:
 
     def cassette(self, root: Node) -> list[Interaction]:
         if isinstance(root, SequenceNode):
-            raise _Bad(root, "expected a mapping with 'interactions', got a list (a cassette "
-                       "from vcrpy before 1.0: re-record it)")  # fmt: skip
+            raise _Bad(root, _PRE_1_0)
         top = self.mapping(root, "cassette")
         self.check_version(top, root)
         listing = top.get("interactions")
@@ -292,7 +309,7 @@ class _Walker:
             raise _Bad(root, "cassette: missing 'interactions'")
         if not isinstance(listing, SequenceNode) or listing.tag not in _SEQ_TAGS:
             _wrong(listing, "interactions", "a list")
-        self.scan_extras(top, _TOP_KEYS, ignore="metadata")
+        self.scan_extras(top, _TOP_KEYS)
         items: list[Node] = listing.value
         self.spend(len(items), listing)
         out: list[Interaction] = []
@@ -323,7 +340,12 @@ class _Walker:
         request = self.request(request_node, fields.get("pooltest_request_header_order"))
         response = self.response(response_node)
         at = fields.get("recorded_at")
-        recorded_at = self.timestamp(at) if at is not None else self.fallback_time(response)
+        if at is None:  # written by vcrpy, not pooltest
+            recorded_at = self.fallback_time(response)
+            if response.header("content-encoding") is not None:
+                response = _undo_vcrpy_decoding(response)
+        else:
+            recorded_at = self.timestamp(at)
         if not fields.keys() <= _INTERACTION_KEYS:
             self.scan_extras(fields, _INTERACTION_KEYS)
         return Interaction(request=request, response=response, recorded_at=recorded_at)
@@ -405,6 +427,8 @@ class _Walker:
             else:
                 _wrong(value, f"{side}.headers[{name!r}]", "a list of strings")
             cost += len(items)
+            if cost > self.budget:  # checked per name: aliased value lists multiply work
+                self.spend(cost, node)
             for item in items:
                 text = self.header_text(item, side, name)
                 cost += len(text)
@@ -426,19 +450,21 @@ class _Walker:
         return text
 
     def reorder(self, pairs: HeaderPairs, order: Node, side: str) -> HeaderPairs:
-        """``pairs`` in the wire order ``order`` names, if it agrees with them (see module doc)."""
+        """``pairs`` in the wire order and spelling ``order`` gives, if it agrees with them.
+
+        Names match case-insensitively (the mapping groups spellings under the first one); an
+        order naming other headers or other counts is ignored (see the module docstring).
+        """
         if not isinstance(order, SequenceNode) or order.tag not in _SEQ_TAGS:
             _wrong(order, f"{side}: header order", "a list of names")
         self.spend(len(order.value), order)
         names = [self.text(item, f"{side}: header order") for item in order.value]
-        queues: dict[str, list[str]] = {}
-        for name, value in pairs:
-            queues.setdefault(name, []).append(value)
-        if sorted(names) != sorted(name for name, _ in pairs):
+        if sorted(n.lower() for n in names) != sorted(n.lower() for n, _ in pairs):
             return pairs
-        for values in queues.values():
-            values.reverse()
-        return [(name, queues[name].pop()) for name in names]
+        queues: dict[str, list[str]] = {}
+        for name, value in reversed(pairs):
+            queues.setdefault(name.lower(), []).append(value)
+        return [(name, queues[name.lower()].pop()) for name in names]
 
     def request_body(self, node: Node) -> bytes:
         if isinstance(node, MappingNode):  # vcrpy < 1.x wrote {string: ...} for requests too
@@ -543,10 +569,10 @@ class _Walker:
         if self.budget < 0:
             raise _Bad(node, "the document expands far beyond its size (YAML alias bomb?)")
 
-    def scan_extras(self, fields: dict[str, Node], known: frozenset[str], ignore: str = "") -> None:
+    def scan_extras(self, fields: dict[str, Node], known: frozenset[str]) -> None:
         """Check the tags of every node under keys the schema does not read."""
         for key, value in fields.items():
-            if key not in known or key == ignore:
+            if key not in known:
                 self.scan(value)
 
     def scan(self, root: Node) -> None:
@@ -608,6 +634,67 @@ def _mtime_or_epoch(path: str) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(os.stat(path).st_mtime, _UTC)
     except (OSError, ValueError, OverflowError):
         return _EPOCH
+
+
+def _undo_vcrpy_decoding(response: Response) -> Response:
+    """Make a body vcrpy stored decoded consistent with its headers again.
+
+    vcrpy 9 recording through urllib3 2.x (or requests) stores the *decoded* body but keeps
+    ``Content-Encoding`` and the encoded ``Content-Length``. When the body is evidently not in
+    the outermost coding, that coding is dropped and ``Content-Length`` set to the body's length,
+    as vcrpy's own ``decode_compressed_response`` does; bodies really encoded are left alone.
+    """
+    codings = [v for k, v in response.headers if k.lower() == "content-encoding"]
+    outermost = ",".join(codings).rsplit(",", 1)[-1].strip().lower()
+    if not response.body or _is_encoded(response.body, outermost) is not False:
+        return response
+    headers = []
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower == "content-encoding":
+            continue
+        headers.append((name, str(len(response.body)) if lower == "content-length" else value))
+    return Response(
+        status=response.status,
+        reason=response.reason,
+        headers=tuple(headers),
+        body=response.body,
+        version=response.version,
+    )
+
+
+def _is_encoded(body: bytes, coding: str) -> bool | None:
+    """Whether ``body`` is in content-coding ``coding`` (None: cannot tell)."""
+    if coding in ("gzip", "x-gzip"):
+        return body[:2] == b"\x1f\x8b"
+    if coding == "zstd":
+        return body[:4] == b"\x28\xb5\x2f\xfd"
+    if coding == "deflate":
+        return _inflates(body, zlib.MAX_WBITS) or _inflates(body, -zlib.MAX_WBITS)
+    if coding == "br":
+        return _brotli_decodes(body)
+    return None
+
+
+def _inflates(body: bytes, wbits: int) -> bool:
+    decoder = zlib.decompressobj(wbits)
+    try:
+        decoder.decompress(body)
+    except zlib.error:
+        return False
+    return decoder.eof
+
+
+def _brotli_decodes(body: bytes) -> bool | None:
+    try:
+        import brotli  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        brotli.decompress(body)
+    except brotli.error:
+        return False
+    return True
 
 
 # --- dumping ---------------------------------------------------------------------------------
@@ -717,23 +804,31 @@ def _interaction_dict(interaction: Interaction) -> dict[str, object]:
 def _grouped(
     pairs: Iterable[tuple[str, str]], side: str
 ) -> tuple[dict[str, list[str]], list[str] | None]:
-    """Headers as name -> values, plus the wire order of names when grouping loses it."""
+    """Headers as name -> values, plus the wire order of names when grouping loses it.
+
+    Names are grouped case-insensitively under their first spelling (vcrpy reads headers back
+    through a case-insensitive message and would repeat every value once per spelling). The
+    order list, with exact spellings, is returned when names interleave or vary in case.
+    """
     grouped: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
     names: list[str] = []
-    interleaved = False
+    exact = True
     last = None
     for name, value in pairs:
         if _UNSAFE_LINE_TEXT.search(name) or _UNSAFE_LINE_TEXT.search(value):
             raise ValueError(f"{side} header {name!r} holds CR, LF or non-latin-1 text")
-        values = grouped.get(name)
-        if values is None:
+        lower = name.lower()
+        key = spelling.get(lower)
+        if key is None:
+            spelling[lower] = name
             grouped[name] = [value]
         else:
-            interleaved = interleaved or name != last
-            values.append(value)
+            exact = exact and key == name and lower == last
+            grouped[key].append(value)
         names.append(name)
-        last = name
-    return grouped, names if interleaved else None
+        last = lower
+    return grouped, None if exact else names
 
 
 def _body_value(body: bytes) -> str | bytes:
@@ -767,10 +862,19 @@ def save(path: str | os.PathLike[str], interactions: Sequence[Interaction]) -> N
     _write_atomically(name, dumps(interactions).encode("utf-8"))
 
 
+def lock_path_for(path: str) -> str:
+    """The lock file guarding ``path``: in the temporary directory, named by a hash of the
+    absolute path, so no ``.lock`` file is left beside cassettes in a user's repository."""
+    digest = hashlib.sha256(os.path.abspath(path).encode("utf-8", "surrogatepass")).hexdigest()
+    directory = os.path.join(tempfile.gettempdir(), "pooltest-locks")
+    os.makedirs(directory, exist_ok=True)
+    return os.path.join(directory, f"{digest[:32]}.lock")
+
+
 def save_merged(
     path: str | os.PathLike[str], interactions: Sequence[Interaction], merge: Merge
 ) -> list[Interaction]:
-    """Save ``merge(on_disk, list(interactions))`` under a lock on ``<path>.lock``; return it.
+    """Save ``merge(on_disk, list(interactions))`` under the cassette's file lock; return it.
 
     The file is re-read while the lock is held (an absent file reads as no interactions), so
     several processes recording into one cassette each see what the others saved. Waits at most
@@ -778,7 +882,8 @@ def save_merged(
     disk that does not load raises :class:`CassetteFormatError` and is left untouched.
     """
     name = os.fspath(path)
-    lock = filelock.FileLock(name + ".lock", timeout=LOCK_TIMEOUT)
+    lock_path = lock_path_for(name)
+    lock = filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT)
     try:
         with lock:
             try:
@@ -789,7 +894,7 @@ def save_merged(
             save(name, merged)
     except filelock.Timeout as exc:
         raise CassetteWriteError(
-            f"{name}: lock {name}.lock still held after {LOCK_TIMEOUT:g} seconds"
+            f"{name}: lock {lock_path} still held after {LOCK_TIMEOUT:g} seconds"
         ) from exc
     return merged
 
