@@ -76,6 +76,7 @@ __all__ = [
     "multipart_matcher",
     "query_param_matcher",
     "query_string_matcher",
+    "register_matcher",
     "urlencoded_params_matcher",
 ]
 
@@ -395,6 +396,23 @@ def _multipart_canonical(parts: Sequence[Part]) -> Hashable:
     return frozenset((name, tuple(entries)) for name, entries in groups.items())
 
 
+def _form_canonical(pairs: Iterable[tuple[str, str]]) -> Hashable:
+    """A form as multi-valued fields: field order is free, value order within a field counts."""
+    return tuple(sorted((name, tuple(values)) for name, values in _grouped(pairs).items()))
+
+
+def _form_differences(
+    live: Iterable[tuple[str, str]], recorded: Iterable[tuple[str, str]]
+) -> list[Difference]:
+    ours, theirs = _grouped(live), _grouped(recorded)
+    out = []
+    for name in {**ours, **theirs}:
+        mine, other = ours.get(name, []), theirs.get(name, [])
+        if mine != other:
+            out.append(Difference(f"form[{name!r}]", _one_or_list(mine), _one_or_list(other)))
+    return out
+
+
 class _Meaning(typing.NamedTuple):
     """How a body is read (``kind``) and its canonical value for that reading."""
 
@@ -413,7 +431,7 @@ def _body_meaning(request: Request) -> Hashable:
                 pass
     pairs = request.urlencoded_pairs()
     if pairs is not None:
-        return _Meaning("form", tuple(sorted(pairs)))
+        return _Meaning("form", _form_canonical(pairs))
     parts = request.multipart_parts()
     if parts is not None:
         return _Meaning("multipart", _multipart_canonical(parts))
@@ -436,8 +454,7 @@ def _body_differences(live: Request, recorded: Request) -> list[Difference]:
         _json_differences(live.parsed_json()[1], recorded.parsed_json()[1], "json", True, out)
         return out
     if ours.kind == "form":
-        pairs_live = live.urlencoded_pairs() or ()
-        return _multiset_differences("form", pairs_live, recorded.urlencoded_pairs() or ())
+        return _form_differences(live.urlencoded_pairs() or (), recorded.urlencoded_pairs() or ())
     if ours.kind == "multipart":
         return _parts_differences(live.multipart_parts() or (), recorded.multipart_parts() or ())
     return [Difference("body", _body_shown(live.body), _body_shown(recorded.body))]
@@ -1001,6 +1018,19 @@ def _from_vcrpy(function: Callable[[Request, Request], object]) -> Comparison:
         return [Difference(name, _Shown(f"returned {result!r}"), _Shown("match"))]
 
     return Comparison(name, differences)
+
+
+def register_matcher(name: str, matcher: object) -> Comparison:
+    """Make ``name`` usable in ``match_on``, as vcrpy's ``register_matcher`` does.
+
+    ``matcher`` is a vcrpy-style callable ``(r1, r2) -> bool | None`` (raising AssertionError
+    with a reason on a mismatch), a :class:`Matcher` or a :class:`Comparison`. A matcher without
+    a key is checked only on the candidates the keyed comparisons of ``match_on`` select.
+    """
+    comparison = as_comparison(matcher)
+    named = Comparison(name, comparison.differences, comparison._keyer)
+    COMPARISONS[name] = named
+    return named
 
 
 def as_comparison(obj: object) -> Comparison:

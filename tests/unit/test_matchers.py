@@ -282,15 +282,21 @@ def test_json_body_without_content_type_is_raw() -> None:
     assert _diff("body", plain, Request("POST", "http://h/", (), b'{"a":1}')) != []
 
 
-def test_form_bodies_compare_as_multisets() -> None:
+def test_form_bodies_compare_as_multi_valued_fields() -> None:
+    """Field order is free; the order of a field's repeated values counts (issue 3)."""
     assert (
         _diff(
             "body",
             _form([("a", "1"), ("b", "2"), ("a", "3")]),
-            _form([("a", "3"), ("b", "2"), ("a", "1")]),
+            _form([("b", "2"), ("a", "1"), ("a", "3")]),
         )
         == []
     )
+    assert _diff(
+        "body",
+        _form([("a", "1"), ("b", "2"), ("a", "3")]),
+        _form([("a", "3"), ("b", "2"), ("a", "1")]),
+    ) == [Difference("form['a']", ["1", "3"], ["3", "1"])]
     encoded = Request("POST", "http://h/", [("Content-Type", URLENCODED)], b"a=%31&b=2&a=3")
     assert _diff("body", encoded, _form([("b", "2"), ("a", "1"), ("a", "3")])) == []
     assert _diff("body", _form([("tag", "a"), ("tag", "b"), ("x", "")]), _form([("tag", "a")])) == [
@@ -948,3 +954,18 @@ def test_predicate_matchers_agree_with_responses(
     assert ok is expected_ok, reason
     assert (reason == "") is ok
     assert (ours.differences(prepared) == []) is ok
+
+
+def test_register_matcher_makes_a_name_usable_in_match_on() -> None:
+    def same_tenant(r1: Request, r2: Request) -> None:
+        assert r1.headers.get("X-Tenant") == r2.headers.get("X-Tenant"), "tenants differ"
+
+    registered = m.register_matcher("tenant", same_tenant)
+    try:
+        assert m.as_comparison("tenant") is registered
+        a = Request("GET", "http://h/", [("X-Tenant", "a")])
+        b = Request("GET", "http://h/", [("X-Tenant", "b")])
+        assert registered.differences(a, a) == []
+        assert "tenants differ" in m.explain(registered.differences(a, b))
+    finally:
+        del m.COMPARISONS["tenant"]
