@@ -385,3 +385,23 @@ def test_assert_requested_with_multipart_matcher(
                 {"doc": ("a.txt", b"hello", "text/plain")}, data={"tag": "y"}
             ),
         )
+
+
+def test_decode_compressed_response_stores_readable_bodies(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    path = tmp_path / "c.yaml"
+
+    def scenario() -> object:
+        r = pooltest.PoolManager().request("GET", f"{http_server.url}/gzip")
+        return r.data, r.headers.get("content-encoding")
+
+    live, replayed = record_then_replay(
+        path, [http_server], scenario, decode_compressed_response=True
+    )
+    data, encoding = typing.cast(tuple[bytes, str | None], replayed)
+    assert data == typing.cast(tuple[bytes, str | None], live)[0]
+    assert encoding is None
+    text = path.read_text()
+    assert "Content-Encoding" not in text
+    assert data.decode() in text or data.decode()[:40] in text
