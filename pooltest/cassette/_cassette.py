@@ -34,6 +34,7 @@ changed. It is atomic and merged under a file lock with what other processes sav
 from __future__ import annotations
 
 import functools
+import io
 import os
 import threading
 import typing
@@ -250,7 +251,8 @@ class Cassette:
         """The wire bytes of a recorded response, placeholders revealed (cached)."""
         cached = self._wire_cache.get(id(interaction))
         if cached is None:
-            cached = self.filters.replayed_response(interaction.response).wire_bytes()
+            response = self.filters.replayed_response(interaction.response)
+            cached = response.for_replay(interaction.request.method).wire_bytes()
             self._wire_cache[id(interaction)] = cached
         return cached
 
@@ -364,7 +366,7 @@ class Cassette:
             if not self._needs_save():
                 return
             recorded = list(self._recorded)
-            unused = [] if not self.drop_unused else self.unplayed
+            unused = set(self.unplayed) if self.drop_unused else set()
             rewrite = self.record_mode == "rewrite"
             replaced_keys = (
                 {self._key(i.request) for i in recorded} if self.record_mode == "all" else set()
@@ -373,21 +375,23 @@ class Cassette:
         def merge(on_disk: list[Interaction], ours: list[Interaction]) -> list[Interaction]:
             if rewrite:
                 return ours
+            # Sets, not lists: a merge must stay linear in the size of the cassette.
             kept = [
                 i
                 for i in on_disk
                 if i not in unused
                 and (not replaced_keys or self._key(i.request) not in replaced_keys)
             ]
-            return kept + [i for i in ours if i not in kept]
+            known = set(kept)
+            return kept + [i for i in ours if i not in known]
 
         _format.save_merged(self.path, recorded, merge)
         with self._lock:
             self._dirty = False
 
     def _needs_save(self) -> bool:
-        if self._dirty:
-            return True
+        if self._dirty or (self.record_mode == "rewrite" and os.path.exists(self.path)):
+            return True  # rewrite discards the old file even when nothing was recorded
         return self.drop_unused and self._loaded_from_disk and not self.all_played
 
     # -- activation -------------------------------------------------------------------------
@@ -449,20 +453,28 @@ class use_cassette:
 
 
 def _decoded(response: Response) -> Response:
-    """``response`` with its body content-decoded and Content-Encoding/Length fixed."""
+    """``response`` with its body content-decoded and Content-Encoding/Length fixed.
+
+    A body that does not decode as its Content-Encoding says is kept as received.
+    """
+    from pooltest._collections import HTTPHeaderDict
+    from pooltest.exceptions import DecodeError
     from pooltest.response import HTTPResponse
 
     encoding = response.header("content-encoding")
     if not encoding or encoding.strip().lower() == "identity":
         return response
     decoder = HTTPResponse(
-        body=response.body,
-        headers=dict(response.headers),
+        body=io.BytesIO(response.body),
+        headers=HTTPHeaderDict._from_pairs(response.headers),
         status=response.status,
         preload_content=False,
         decode_content=True,
     )
-    body = decoder.read(decode_content=True)
+    try:
+        body = decoder.read(decode_content=True)
+    except DecodeError:
+        return response
     headers = []
     for name, value in response.headers:
         lowered = name.lower()

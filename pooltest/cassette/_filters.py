@@ -14,7 +14,9 @@ By default the request headers in :data:`DEFAULT_REDACTED_HEADERS` are replaced 
   keys of the body;
 * ``filter_sensitive_data={placeholder: secret}``: every occurrence of ``secret`` in the URI,
   headers and bodies of requests and responses is replaced by ``placeholder`` when recording, and
-  the placeholder is turned back into the secret in replayed responses;
+  the placeholder is turned back into the secret in replayed responses; a ``Content-Length`` that
+  described the body is made to describe the changed body each way, so stored messages stay
+  self-consistent;
 * ``before_record_request`` / ``before_record_response``: callables returning the (possibly
   changed) request/response, or None to leave the exchange unrecorded.
 """
@@ -114,8 +116,9 @@ class Filters:
             body, pairs = _filter_body(request, body, pairs, self.post_data)
         if self.sensitive:
             uri = self._hide(uri)
-            pairs = [(name, self._hide(value)) for name, value in pairs]
-            body = self._hide_bytes(body)
+            hidden = self._hide_bytes(body)
+            pairs = _relength([(name, self._hide(value)) for name, value in pairs], body, hidden)
+            body = hidden
         if uri is request.uri and body is request.body and tuple(pairs) == request.raw_headers:
             return request
         return Request(request.method, uri, pairs, body)
@@ -131,10 +134,12 @@ class Filters:
     def recordable_response(self, response: Response) -> Response | None:
         """The response as it will be stored (secrets hidden), or None if a hook refuses it."""
         if self.sensitive:
+            body = self._hide_bytes(response.body)
+            headers = [(n, self._hide(v)) for n, v in response.headers]
             response = replace(
                 response,
-                headers=tuple((n, self._hide(v)) for n, v in response.headers),
-                body=self._hide_bytes(response.body),
+                headers=tuple(_relength(headers, response.body, body)),
+                body=body,
                 _wire=[],
             )
         if self.before_record_response is not None:
@@ -145,10 +150,12 @@ class Filters:
         """The recorded response with placeholders turned back into the real values."""
         if not self.sensitive:
             return response
+        body = self._reveal_bytes(response.body)
+        headers = [(n, self._reveal(v)) for n, v in response.headers]
         return replace(
             response,
-            headers=tuple((n, self._reveal(v)) for n, v in response.headers),
-            body=self._reveal_bytes(response.body),
+            headers=tuple(_relength(headers, response.body, body)),
+            body=body,
             _wire=[],
         )
 
@@ -265,6 +272,19 @@ def _filter_multipart(
         for n, v in _with_body(new_body, pairs)[1]
     ]
     return new_body, new_pairs
+
+
+def _relength(pairs: list[tuple[str, str]], old: bytes, new: bytes) -> list[tuple[str, str]]:
+    """``pairs`` with a Content-Length that described ``old`` now describing ``new``.
+
+    A Content-Length that did not equal ``len(old)`` (a HEAD response, say) is left alone.
+    """
+    if len(new) == len(old):
+        return pairs
+    before, after = str(len(old)), str(len(new))
+    return [
+        (n, after if n.lower() == "content-length" and v.strip() == before else v) for n, v in pairs
+    ]
 
 
 def _with_body(body: bytes, pairs: list[tuple[str, str]]) -> tuple[bytes, list[tuple[str, str]]]:

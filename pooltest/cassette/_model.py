@@ -10,13 +10,14 @@ Everything here is plain data, exactly as it crossed the wire:
 * an :class:`Interaction` pairs them with the instant (UTC) it was recorded.
 
 :meth:`Response.wire_bytes` turns a response back into the bytes a server would send, which a
-replaying connection hands to the same parser live responses go through.
+replaying connection hands to the same parser live responses go through;
+:meth:`Response.for_replay` first makes a hand-edited body and its ``Content-Length`` agree.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._request import Request
 
@@ -49,6 +50,24 @@ class Response:
         """Whether the response was sent with ``Transfer-Encoding: chunked``."""
         value = self.header("transfer-encoding")
         return value is not None and value.rsplit(",", 1)[-1].strip().lower() == "chunked"
+
+    def for_replay(self, method: str) -> Response:
+        """This response with a ``Content-Length`` that contradicts the body set to its length.
+
+        Recorded responses always agree with their length; hand-edited cassettes often do not
+        (vcrpy ignores the header, so a changed body "works" there). Sending such a length would
+        cut the body short or wait for bytes that never come, so the body wins. An empty body is
+        left alone where emptiness is the framing (``HEAD``, 1xx, 204, 304), as is chunked.
+        """
+        if self.is_chunked or method == "HEAD" or self.status < 200 or self.status in (204, 304):
+            return self
+        length = str(len(self.body))
+        if all(v.strip() == length for n, v in self.headers if n.lower() == "content-length"):
+            return self
+        headers = tuple(
+            (n, length if n.lower() == "content-length" else v) for n, v in self.headers
+        )
+        return replace(self, headers=headers, _wire=[])
 
     def wire_bytes(self) -> bytes:
         """The response as a server would send it (computed once, then cached).
