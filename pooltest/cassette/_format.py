@@ -505,7 +505,8 @@ class _Walker:
     def binary(self, node: ScalarNode, what: str) -> bytes:
         self.spend(len(node.value), node)
         try:
-            return base64.decodebytes(node.value.encode("ascii"))
+            compact = "".join(node.value.split()).encode("ascii")
+            return base64.b64decode(compact, validate=True)
         except (binascii.Error, UnicodeEncodeError, ValueError):
             raise _Bad(node, f"{what}: invalid base64 in !!binary") from None
 

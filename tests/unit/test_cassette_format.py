@@ -1131,3 +1131,13 @@ def test_brotli_bodies_are_recognised_when_brotli_is_installed() -> None:
     brotli = pytest.importorskip("brotli")
     body = brotli.compress(PAYLOAD)
     assert _vcrpy_encoded_response("br", body).header("content-encoding") == "br"
+
+
+def test_invalid_base64_in_binary_body_is_a_format_error() -> None:
+    text = (
+        "interactions:\n- request: {body: null, headers: {}, method: GET, uri: 'http://h/'}\n"
+        "  response:\n    body: {string: !!binary '%%%'}\n    headers: {}\n"
+        "    status: {code: 200, message: OK}\nversion: 1\n"
+    )
+    with pytest.raises(CassetteFormatError, match="invalid base64"):
+        loads(text, "bad.yaml")
