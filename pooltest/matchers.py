@@ -296,8 +296,27 @@ def _query_differences(live: Request, recorded: Request) -> list[Difference]:
     return _multiset_differences("query", live.query_pairs(), recorded.query_pairs())
 
 
+_BOUNDARY = re.compile(r"(?i)(;\s*boundary=)(\"[^\"]*\"|[^;]*)")
+
+
+def _header_pairs(request: Request) -> list[tuple[str, str]]:
+    """Header fields with lower-cased names; a multipart boundary reads as ``<boundary>``.
+
+    The boundary is random on every request, so comparing it would make ``match_on=["headers"]``
+    fail for every multipart upload; the body comparison checks the parts themselves.
+    """
+    pairs = []
+    for name, value in request.raw_headers:
+        lowered = name.lower()
+        if lowered == "content-type" and "boundary=" in value.lower():
+            pairs.append((lowered, _BOUNDARY.sub(r"\1<boundary>", value)))
+        else:
+            pairs.append((lowered, value))
+    return pairs
+
+
 def _headers_key(request: Request) -> Hashable:
-    return tuple(sorted((name.lower(), value) for name, value in request.raw_headers))
+    return tuple(sorted(_header_pairs(request)))
 
 
 def _headers_differences(live: Request, recorded: Request) -> list[Difference]:
@@ -306,12 +325,7 @@ def _headers_differences(live: Request, recorded: Request) -> list[Difference]:
     spelled: dict[str, str] = {}
     for name, _ in (*live.raw_headers, *recorded.raw_headers):
         spelled.setdefault(name.lower(), name)
-    return _multiset_differences(
-        "headers",
-        ((name.lower(), value) for name, value in live.raw_headers),
-        ((name.lower(), value) for name, value in recorded.raw_headers),
-        spelled,
-    )
+    return _multiset_differences("headers", _header_pairs(live), _header_pairs(recorded), spelled)
 
 
 _QUERY_KEY = _memoized("query", _query_key)

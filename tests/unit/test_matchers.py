@@ -969,3 +969,14 @@ def test_register_matcher_makes_a_name_usable_in_match_on() -> None:
         assert "tenants differ" in m.explain(registered.differences(a, b))
     finally:
         del m.COMPARISONS["tenant"]
+
+
+def test_headers_comparison_ignores_the_multipart_boundary() -> None:
+    def upload(boundary: str) -> Request:
+        content_type = f"multipart/form-data; boundary={boundary}"
+        return Request("POST", "http://h/", [("Content-Type", content_type), ("X-A", "1")])
+
+    assert _diff("headers", upload("aaa"), upload("bbb")) == []
+    assert m.COMPARISONS["headers"].key(upload("aaa")) == m.COMPARISONS["headers"].key(upload("b"))
+    other = Request("POST", "http://h/", [("Content-Type", "text/plain"), ("X-A", "1")])
+    assert _diff("headers", upload("aaa"), other) != []
