@@ -62,7 +62,8 @@ log = logging.getLogger(__name__)
 #: The real ``time.sleep``, captured at import: every wait of this module goes through it.
 _sleep = time.sleep
 
-_DELAY_SECONDS_RE = re.compile(r"\s*[0-9]+\s*")
+# delay-seconds, surrounded by any whitespace urllib3 accepts there.
+_DELAY_SECONDS_RE = re.compile(r"\s*([0-9]+)\s*")
 
 
 class _RetryableResponse(typing.Protocol):
@@ -282,10 +283,8 @@ class Retry:
         Raises :class:`~pooltest.exceptions.InvalidHeader` for anything else.
         """
         seconds: float
-        if _DELAY_SECONDS_RE.fullmatch(retry_after):
-            seconds = int(retry_after)
-        else:
-            seconds = _seconds_until(retry_after)
+        delay = _DELAY_SECONDS_RE.fullmatch(retry_after)
+        seconds = int(delay.group(1)) if delay is not None else _seconds_until(retry_after)
         return min(max(seconds, 0), self.retry_after_max)
 
     def get_retry_after(self, response: _RetryableResponse) -> float | None:

@@ -475,6 +475,11 @@ def test_parse_retry_after_fuzz_against_urllib3(value: str) -> None:
     except ptexc.InvalidHeader as e:
         ours = e
     if isinstance(theirs, Exception):
+        if isinstance(theirs, ValueError) and not isinstance(theirs, u3exc.InvalidHeader):
+            # urllib3 crashes in int() on digits padded with whitespace int() does not strip
+            # ("0\x1f"); we read the digits.
+            assert isinstance(ours, float | int)
+            return
         # urllib3 lets OverflowError out of email.utils for absurd years; we say InvalidHeader.
         assert isinstance(ours, ptexc.InvalidHeader)
         assert isinstance(theirs, (u3exc.InvalidHeader, OverflowError))
