@@ -16,6 +16,18 @@ yet still serves whoever holds it: a request in flight, or a caller that got the
 
 Every pool is built with the manager's ``connection_factory`` (the seam cassettes plug into), so
 everything a manager does can be recorded and replayed.
+
+Observing the pools (pooltest's addition; urllib3 has no equivalent)
+====================================================================
+Setting ``manager.on_pool_event = callback`` makes the manager call ``callback(PoolEvent(kind,
+pool))`` when a pool is ``"created"`` (before it enters the LRU, so a creation that overflows it
+is reported before the eviction it causes), ``"evicted"`` (dropped from :attr:`PoolManager.pools`
+other than by :meth:`~PoolManager.clear`: the LRU overflowed, or a key was deleted) or
+``"cleared"`` (dropped by :meth:`~PoolManager.clear`). Calls are made while the manager holds
+``pools.lock``, so from many threads they still arrive one at a time, in the order the changes
+happened; the callback must be quick, must not raise and must not make requests. It is an
+attribute, not a constructor argument, so urllib3's signature stays as it is; without a callback
+a pool creation or disposal costs one ``None`` check more.
 """
 
 from __future__ import annotations
@@ -45,7 +57,14 @@ if typing.TYPE_CHECKING:
 
     from typing_extensions import Self
 
-__all__ = ["PoolKey", "PoolManager", "ProxyManager", "key_fn_by_scheme", "proxy_from_url"]
+__all__ = [
+    "PoolEvent",
+    "PoolKey",
+    "PoolManager",
+    "ProxyManager",
+    "key_fn_by_scheme",
+    "proxy_from_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +162,45 @@ key_fn_by_scheme = {
 pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
+class PoolEvent(typing.NamedTuple):
+    """One change to a manager's pools, passed to its ``on_pool_event`` callback."""
+
+    #: ``"created"``, ``"evicted"`` or ``"cleared"`` (see the module docstring).
+    kind: typing.Literal["created", "evicted", "cleared"]
+    pool: HTTPConnectionPool
+
+    @property
+    def origin(self) -> str:
+        """The pool's ``scheme://host:port`` (IPv6 hosts in brackets)."""
+        pool = self.pool
+        host = f"[{pool.host}]" if ":" in pool.host else pool.host
+        return f"{pool.scheme}://{host}:{pool.port}"
+
+
+class _PoolObserver:
+    """Holds a manager's ``on_pool_event`` callback (not the manager: no reference cycle)."""
+
+    __slots__ = ("callback", "clearing")
+
+    def __init__(self) -> None:
+        self.callback: typing.Callable[[PoolEvent], None] | None = None
+        self.clearing = False
+
+    def dropped(self, pool: HTTPConnectionPool) -> None:
+        """The LRU's dispose function: retire ``pool``, then report why it left, if observed."""
+        _retire_pool(pool)
+        callback = self.callback
+        if callback is not None:
+            callback(PoolEvent("cleared" if self.clearing else "evicted", pool))
+
+
 class PoolManager(RequestMethods):
     """Makes requests to any origin, keeping up to ``num_pools`` connection pools.
 
     ``connection_pool_kw`` go to every pool (``maxsize``, ``block``, ``timeout``, ``retries``,
     TLS settings, ...). ``connection_factory`` (keyword-only, pooltest's addition) is the seam
-    every pool of this manager builds its connections with.
+    every pool of this manager builds its connections with. :attr:`on_pool_event` (pooltest's
+    addition) observes pool creation, eviction and clearing.
 
     >>> http = PoolManager(num_pools=2)
     >>> r = http.request("GET", "http://127.0.0.1:8000/")  # doctest: +SKIP
@@ -174,7 +226,8 @@ class PoolManager(RequestMethods):
         self.connection_pool_kw = connection_pool_kw
         self.connection_factory = connection_factory
         self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool]
-        self.pools = RecentlyUsedContainer(num_pools, dispose_func=_retire_pool)
+        self._observer = _PoolObserver()
+        self.pools = RecentlyUsedContainer(num_pools, dispose_func=self._observer.dropped)
         # Copies, so that a manager can be customised without affecting others.
         self.pool_classes_by_scheme = pool_classes_by_scheme
         self.key_fn_by_scheme = key_fn_by_scheme.copy()
@@ -193,6 +246,18 @@ class PoolManager(RequestMethods):
     ) -> typing.Literal[False]:
         self.clear()
         return False
+
+    @property
+    def on_pool_event(self) -> typing.Callable[[PoolEvent], None] | None:
+        """Called with a :class:`PoolEvent` as pools are created, evicted or cleared (None: off).
+
+        pooltest's addition (urllib3 has none); set it before use. See the module docstring.
+        """
+        return self._observer.callback
+
+    @on_pool_event.setter
+    def on_pool_event(self, callback: typing.Callable[[PoolEvent], None] | None) -> None:
+        self._observer.callback = callback
 
     # -- pools ------------------------------------------------------------------------------
 
@@ -216,7 +281,16 @@ class PoolManager(RequestMethods):
 
     def clear(self) -> None:
         """Drop every pool; idle connections close now, busy ones when their request ends."""
-        self.pools.clear()
+        observer = self._observer
+        if observer.callback is None:
+            self.pools.clear()
+            return
+        with self.pools.lock:
+            observer.clearing = True
+            try:
+                self.pools.clear()
+            finally:
+                observer.clearing = False
 
     def connection_from_host(
         self,
@@ -264,6 +338,9 @@ class PoolManager(RequestMethods):
                 host = request_context["host"]
                 port = request_context["port"]
                 pool = self._new_pool(scheme, host, port, request_context=request_context)
+                callback = self._observer.callback
+                if callback is not None:
+                    callback(PoolEvent("created", pool))
                 self.pools[pool_key] = pool
         return pool
 
