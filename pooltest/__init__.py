@@ -18,7 +18,7 @@ from ._version import __version__
 from .connection import default_connection_factory
 from .connectionpool import HTTPConnectionPool, HTTPSConnectionPool, connection_from_url
 from .filepost import _TYPE_FIELDS, encode_multipart_formdata
-from .poolmanager import PoolManager, ProxyManager, proxy_from_url
+from .poolmanager import PoolEvent, PoolManager, ProxyManager, proxy_from_url
 from .response import BaseHTTPResponse, HTTPResponse
 from .util.request import make_headers
 from .util.retry import Retry
@@ -37,6 +37,7 @@ __all__ = (
     "HTTPHeaderDict",
     "HTTPResponse",
     "HTTPSConnectionPool",
+    "PoolEvent",
     "PoolManager",
     "ProxyManager",
     "Retry",
