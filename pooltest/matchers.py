@@ -434,7 +434,12 @@ class _Meaning(typing.NamedTuple):
     value: Hashable
 
 
+_EMPTY_BODY = _Meaning("raw", b"")
+
+
 def _body_meaning(request: Request) -> Hashable:
+    if not request.body:
+        return _EMPTY_BODY  # an empty body means the same whatever its content type says
     mimetype = request.content_type
     if mimetype and is_json_type(mimetype):
         ok, value = request.parsed_json()

@@ -108,9 +108,9 @@ class Filters:
         """``request`` with headers, query, post data and sensitive values filtered."""
         uri, body = request.uri, request.body
         pairs: list[tuple[str, str]] = list(request.raw_headers)
-        if self.headers:
+        if self.headers and any(name.lower() in self.headers for name, _ in pairs):
             pairs = _filter_pairs(pairs, self.headers)
-        if self.query:
+        if self.query and "?" in uri:
             uri = _filter_query(uri, self.query)
         if self.post_data and body:
             body, pairs = _filter_body(request, body, pairs, self.post_data)
