@@ -144,13 +144,22 @@ def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
     return version, status, reason
 
 
+# Header names already checked to be tokens: most responses repeat the same few names, so the
+# check runs once per name, not once per header line (bounded; a set add is atomic).
+_TOKEN_NAMES: set[str] = set()
+_BLANK_LINES = frozenset((b"\r\n", b"\n", b""))
+
+
 def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
     """Read header lines up to the blank line; obs-fold continuations join their header."""
     pairs: list[tuple[str, str]] = []
+    readline, known = fp.readline, _TOKEN_NAMES
     while True:
-        line = _readline(fp)
-        if line in (b"\r\n", b"\n", b""):
+        line = readline(MAX_LINE + 1)
+        if line in _BLANK_LINES:
             return pairs
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("header line")
         if len(pairs) >= MAX_HEADERS:
             raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
         text = line.decode("latin-1")
@@ -160,8 +169,13 @@ def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
                 pairs[-1] = (name, f"{value} {text.strip()}".strip())
             continue
         name, colon, value = text.partition(":")
-        if not colon or _TOKEN.fullmatch(name) is None:
+        if not colon:
             continue  # not a header line; dropped rather than smuggled into a value
+        if name not in known:
+            if _TOKEN.fullmatch(name) is None:
+                continue
+            if len(known) < 4096:
+                known.add(name)
         pairs.append((name, value.strip(" \t\r\n")))
 
 
@@ -187,6 +201,8 @@ def content_length(headers: HTTPHeaderDict) -> int | None:
     raw = headers.getlist("content-length")
     if not raw:
         return None
+    if len(raw) == 1 and raw[0].isdigit() and raw[0].isascii():
+        return int(raw[0])
     values = {part.strip() for value in raw for part in value.split(",")}
     if len(values) != 1:
         raise InvalidHeader(

@@ -194,6 +194,26 @@ class _PoolObserver:
             callback(PoolEvent("cleared" if self.clearing else "evicted", pool))
 
 
+class _KeyMemo:
+    """Pool keys by origin, valid for one value of ``connection_pool_kw`` (bounded)."""
+
+    __slots__ = ("keys", "kw")
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.kw: dict[str, Any] | None = None
+        self.keys: dict[tuple[Any, ...], tuple[PoolKey, dict[str, Any]]] = {}
+
+    def reset(self, kw: dict[str, Any]) -> None:
+        self.kw = dict(kw)
+        self.keys = {}
+
+    def remember(self, origin: tuple[Any, ...], entry: tuple[PoolKey, dict[str, Any]]) -> None:
+        if len(self.keys) >= self.LIMIT:
+            self.keys = {}
+        self.keys[origin] = entry
+
+
 class PoolManager(RequestMethods):
     """Makes requests to any origin, keeping up to ``num_pools`` connection pools.
 
@@ -231,6 +251,14 @@ class PoolManager(RequestMethods):
         # Copies, so that a manager can be customised without affecting others.
         self.pool_classes_by_scheme = pool_classes_by_scheme
         self.key_fn_by_scheme = key_fn_by_scheme.copy()
+        self._key_memo = _KeyMemo()
+        # The memo stands in for connection_from_context/_pool_key; subclasses that override
+        # either keep the plain path.
+        cls = type(self)
+        self._key_cache_usable = (
+            cls.connection_from_context is PoolManager.connection_from_context
+            and cls.connection_from_pool_key is PoolManager.connection_from_pool_key
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} pools={len(self.pools)}/{self.pools._maxsize}>"
@@ -302,6 +330,10 @@ class PoolManager(RequestMethods):
         """The pool for ``scheme://host:port`` (port defaults by scheme), created if needed."""
         if not host:
             raise LocationValueError("No host specified.")
+        if pool_kwargs is None and self._key_cache_usable:
+            cached = self._cached_pool(host, port, scheme)
+            if cached is not None:
+                return cached
         request_context = self._merge_pool_kwargs(pool_kwargs)
         request_context["scheme"] = scheme or "http"
         if port is None:
@@ -309,6 +341,33 @@ class PoolManager(RequestMethods):
         request_context["port"] = port
         request_context["host"] = host
         return self.connection_from_context(request_context)
+
+    def _cached_pool(
+        self, host: str, port: int | None, scheme: str | None
+    ) -> HTTPConnectionPool | None:
+        """The pool for an origin via a memo of its pool key, or None if the memo cannot serve.
+
+        Building a pool key is the costliest step of picking a pool; the key only depends on
+        the origin, ``connection_pool_kw`` and the scheme's key function, so it is memoised per
+        origin and the memo is dropped as soon as either of the other two changes.
+        """
+        scheme = scheme or "http"
+        lowered = scheme.lower()
+        key_fn = self.key_fn_by_scheme.get(lowered)
+        if key_fn is None:
+            return None
+        memo = self._key_memo
+        if memo.kw != self.connection_pool_kw:
+            memo.reset(self.connection_pool_kw)
+        entry = memo.keys.get((scheme, host, port, key_fn))
+        if entry is None:
+            context = self.connection_pool_kw.copy()
+            context["scheme"] = scheme
+            context["port"] = port if port is not None else port_by_scheme.get(lowered, 80)
+            context["host"] = host
+            entry = (key_fn(context.copy()), context)
+            memo.remember((scheme, host, port, key_fn), entry)
+        return self.connection_from_pool_key(entry[0], request_context=entry[1].copy())
 
     def connection_from_context(self, request_context: dict[str, Any]) -> HTTPConnectionPool:
         """The pool for a request context (see the module docstring)."""
@@ -382,7 +441,7 @@ class PoolManager(RequestMethods):
         origin changes; a 303 turns into a GET without body or ``Content-*`` headers; 307 and 308
         keep method and body.
         """
-        u = parse_url(url)
+        u = _parse_url_cached(url) if len(url) <= 2048 else parse_url(url)
         if u.scheme is None:
             warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
         conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
@@ -536,6 +595,10 @@ class ProxyManager(PoolManager):
 def proxy_from_url(url: str, **kw: Any) -> ProxyManager:
     """A :class:`ProxyManager` for the proxy at ``url``."""
     return ProxyManager(proxy_url=url, **kw)
+
+
+# URLs are immutable values: the same string always parses to the same Url.
+_parse_url_cached = functools.lru_cache(maxsize=512)(parse_url)
 
 
 def _retire_pool(pool: HTTPConnectionPool) -> None:

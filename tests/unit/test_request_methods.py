@@ -225,9 +225,11 @@ def test_caller_content_type_is_replaced_for_fields(
     ],
 )
 @pytest.mark.parametrize("use_defaults", [True, False])
-def test_headers_are_copied_never_mutated(
+def test_headers_are_never_mutated(
     method: str, kwargs: dict[str, typing.Any], use_defaults: bool
 ) -> None:
+    """pooltest never changes the caller's headers. Where it must add or replace a field (a
+    body's Content-Type) it sends a copy; otherwise, as urllib3, it passes them on as they are."""
     given_headers = HTTPHeaderDict({"X-A": "1"})
     given_headers.add("X-A", "2")
     recorder = Recorder(given_headers if use_defaults else {"Default": "yes"})
@@ -236,13 +238,12 @@ def test_headers_are_copied_never_mutated(
     else:
         recorder.request(method, "/", headers=given_headers, **kwargs)
     sent = recorder.calls[0]["headers"]
-    assert isinstance(sent, HTTPHeaderDict)
-    assert sent is not given_headers
-    assert sent.getlist("X-A") == ["1", "2"]
+    assert HTTPHeaderDict(sent).getlist("X-A") == ["1", "2"]
     assert list(given_headers.items()) == [("X-A", "1"), ("X-A", "2")]
-    sent["X-Later"] = "mutated downstream"
-    assert "X-Later" not in given_headers
     assert "Default" not in sent
+    adds_fields = bool(method == "POST" and kwargs) or "json" in kwargs
+    if adds_fields:
+        assert sent is not given_headers
 
 
 def test_request_encode_url_and_body_directly() -> None:
