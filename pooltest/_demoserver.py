@@ -79,12 +79,13 @@ class _Handler(BaseHTTPRequestHandler):
             "wsgi.input": io.BytesIO(body),
         }
         _, form, files = parse_form_data(environ)
-        return {
-            "form": {k: form.getlist(k) for k in form},
-            "files": {
-                name: [f.filename, f.content_type, len(f.read())] for name, f in files.items()
-            },
-        }
+        parsed_files = {}
+        for name, upload in files.items():
+            try:
+                parsed_files[name] = [upload.filename, upload.content_type, len(upload.read())]
+            finally:
+                upload.close()  # werkzeug may spool parts to temporary files
+        return {"form": {k: form.getlist(k) for k in form}, "files": parsed_files}
 
     def do_GET(self) -> None:
         self._route()
@@ -101,7 +102,9 @@ class DemoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
