@@ -8,7 +8,8 @@ Sending
 
 Receiving
     :func:`read_response` reads the status line and headers from a buffered binary reader, skips
-    interim 1xx responses (except 101), folds obsolete line folding into single-line values, and
+    interim 1xx responses (except 101), folds obsolete line folding into single-line values,
+    replaces a bare CR inside a header line by a space (so no parsed value holds CR or LF), and
     decides the body framing (RFC 9112 section 6.3):
 
     1. a response to HEAD, and 1xx/204/304 responses, have no body;
@@ -163,6 +164,10 @@ def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
         if len(pairs) >= MAX_HEADERS:
             raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
         text = line.decode("latin-1")
+        cr = text.find("\r")
+        if 0 <= cr < len(text) - 2:  # a bare CR inside the line becomes SP (RFC 9112 section 2.2)
+            content = text.rstrip("\r\n")
+            text = content.replace("\r", " ") + text[len(content) :]
         if text[0] in " \t":
             if pairs:  # obsolete line folding: continue the previous value on one line
                 name, value = pairs[-1]

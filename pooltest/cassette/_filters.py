@@ -4,14 +4,16 @@ Filters run on every live request **before** it is matched, recorded or kept in
 ``cassette.requests``, and on every response before it is recorded; so a recording never holds a
 secret, and a replay still matches because the live request is filtered the same way.
 
-By default the request headers in :data:`DEFAULT_REDACTED_HEADERS` are replaced by
-:data:`PLACEHOLDER`. On top of that, as in vcrpy:
+By default the request headers in :data:`DEFAULT_REDACTED_HEADERS`, and every request header,
+query parameter and body field (form, multipart, JSON keys at any depth) whose name looks secret
+(:func:`looks_secret`), are replaced by :data:`PLACEHOLDER`; ``redact_defaults=False`` turns
+that off. On top of that, as in vcrpy:
 
 * ``filter_headers``: names (the header is removed) or ``(name, replacement)`` pairs (replaced;
   a None replacement removes it);
 * ``filter_query_parameters``: the same for query parameters;
-* ``filter_post_data_parameters``: the same for form fields, multipart fields and top-level JSON
-  keys of the body;
+* ``filter_post_data_parameters``: the same for form fields, multipart fields and JSON keys (at
+  any depth) of the body;
 * ``filter_sensitive_data={placeholder: secret}``: every occurrence of ``secret`` in the URI,
   headers and bodies of requests and responses is replaced by ``placeholder`` when recording, and
   the placeholder is turned back into the secret in replayed responses; a ``Content-Length`` that
@@ -24,6 +26,7 @@ By default the request headers in :data:`DEFAULT_REDACTED_HEADERS` are replaced 
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -34,7 +37,16 @@ from pooltest.filepost import encode_multipart_formdata
 from ._model import Response
 from ._request import Request
 
-__all__ = ["DEFAULT_REDACTED_HEADERS", "PLACEHOLDER", "Filters"]
+__all__ = [
+    "DEFAULT_REDACTED_HEADERS",
+    "DEFAULT_SECRET_ENDINGS",
+    "DEFAULT_SECRET_NAMES",
+    "DEFAULT_SECRET_WORDS",
+    "PLACEHOLDER",
+    "Filters",
+    "Rules",
+    "looks_secret",
+]
 
 #: What a redacted value is replaced with.
 PLACEHOLDER = "<REDACTED>"
@@ -48,9 +60,91 @@ DEFAULT_REDACTED_HEADERS = (
     "x-auth-token",
 )
 
+#: By default, request headers, query parameters and body fields (form, multipart, JSON keys at
+#: any depth) are redacted too when their name looks secret: one of its words (split at anything
+#: but letters and digits) is in :data:`DEFAULT_SECRET_WORDS`, or its letters and digits end with
+#: one of :data:`DEFAULT_SECRET_ENDINGS`, or it is one of :data:`DEFAULT_SECRET_NAMES`. So
+#: ``access_token``, ``X-Auth-Token``, ``client_secret``, ``apiKey``, ``password`` and ``key`` are
+#: redacted; ``author``, ``keyboard`` and ``Idempotency-Key`` are not.
+DEFAULT_SECRET_WORDS = frozenset(
+    {
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "auth",
+        "authorization",
+        "session",
+        "signature",
+        "sig",
+        "credential",
+        "credentials",
+        "cookie",
+        "jwt",
+        "apikey",
+        "otp",
+    }
+)
+DEFAULT_SECRET_ENDINGS = ("apikey", "token", "secret", "password", "passwd", "sessionid")
+DEFAULT_SECRET_NAMES = frozenset({"key"})
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
 FilterSpec = Iterable[str | tuple[str, str | None]]
 RequestHook = Callable[[Request], Request | None]
 ResponseHook = Callable[[Response], Response | None]
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a header, parameter or field name looks like it holds a secret (see above)."""
+    words = [word for word in _WORD_SPLIT.split(name.lower()) if word]
+    joined = "".join(words)
+    return (
+        joined in DEFAULT_SECRET_NAMES
+        or any(word in DEFAULT_SECRET_WORDS for word in words)
+        or joined.endswith(DEFAULT_SECRET_ENDINGS)
+    )
+
+
+class Rules(Mapping[str, "str | None"]):
+    """Filter rules: ``{lower-case name: replacement or None (remove)}``, plus, when
+    ``secrets`` is on, :data:`PLACEHOLDER` for any secret-looking name not named explicitly."""
+
+    __slots__ = ("_explicit", "_secrets", "_seen")
+
+    def __init__(self, explicit: Mapping[str, str | None], secrets: bool) -> None:
+        self._explicit = dict(explicit)
+        self._secrets = secrets
+        self._seen: dict[str, bool] = {}
+
+    def _secret(self, name: str) -> bool:
+        known = self._seen.get(name)
+        if known is None:
+            known = looks_secret(name)
+            if len(self._seen) < 4096:
+                self._seen[name] = known
+        return known
+
+    def __contains__(self, name: object) -> bool:
+        if name in self._explicit:
+            return True
+        return self._secrets and isinstance(name, str) and self._secret(name)
+
+    def __getitem__(self, name: str) -> str | None:
+        if name in self._explicit:
+            return self._explicit[name]
+        if self._secrets and self._secret(name):
+            return PLACEHOLDER
+        raise KeyError(name)
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(self._explicit)
+
+    def __len__(self) -> int:
+        return len(self._explicit)
+
+    def __bool__(self) -> bool:
+        return bool(self._explicit) or self._secrets
 
 
 def _rules(spec: FilterSpec) -> dict[str, str | None]:
@@ -69,9 +163,9 @@ def _rules(spec: FilterSpec) -> dict[str, str | None]:
 class Filters:
     """The filters of one cassette (see the module docstring)."""
 
-    headers: dict[str, str | None] = field(default_factory=dict)
-    query: dict[str, str | None] = field(default_factory=dict)
-    post_data: dict[str, str | None] = field(default_factory=dict)
+    headers: Mapping[str, str | None] = field(default_factory=dict)
+    query: Mapping[str, str | None] = field(default_factory=dict)
+    post_data: Mapping[str, str | None] = field(default_factory=dict)
     sensitive: dict[str, str] = field(default_factory=dict)
     before_record_request: RequestHook | None = None
     before_record_response: ResponseHook | None = None
@@ -94,9 +188,9 @@ class Filters:
         headers.update(_rules(filter_headers))
         sensitive = {k: v for k, v in (filter_sensitive_data or {}).items() if v}
         return cls(
-            headers,
-            _rules(filter_query_parameters),
-            _rules(filter_post_data_parameters),
+            Rules(headers, redact_defaults),
+            Rules(_rules(filter_query_parameters), redact_defaults),
+            Rules(_rules(filter_post_data_parameters), redact_defaults),
             sensitive,
             before_record_request,
             before_record_response,
@@ -229,20 +323,38 @@ def _filter_body(
 
 
 def _filter_json(body: bytes, rules: Mapping[str, str | None]) -> bytes | None:
+    """The JSON body with filtered keys (at any depth), or None when nothing changed."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(document, dict) or not any(k.lower() in rules for k in document):
+    changed = [False]
+    result = _filter_json_value(document, rules, changed, 0)
+    if not changed[0]:
         return None
+    return json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _filter_json_value(
+    value: object, rules: Mapping[str, str | None], changed: list[bool], depth: int
+) -> object:
+    if depth > 100:
+        return value
+    if isinstance(value, list):
+        return [_filter_json_value(item, rules, changed, depth + 1) for item in value]
+    if not isinstance(value, dict):
+        return value
     result = {}
-    for key, value in document.items():
+    for key, item in value.items():
         lowered = key.lower()
         if lowered not in rules:
-            result[key] = value
-        elif rules[lowered] is not None:
-            result[key] = rules[lowered]
-    return json.dumps(result, separators=(",", ":")).encode()
+            result[key] = _filter_json_value(item, rules, changed, depth + 1)
+            continue
+        changed[0] = True
+        replacement = rules[lowered]
+        if replacement is not None:
+            result[key] = replacement
+    return result
 
 
 def _filter_multipart(

@@ -938,3 +938,26 @@ def test_rewrite_with_no_requests_leaves_an_empty_cassette(
         pass
     with use_cassette(path, record_mode="none") as replay:
         assert replay.interactions == []
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("access_token", True),
+        ("X-Auth-Token", True),
+        ("client_secret", True),
+        ("apiKey", True),
+        ("password", True),
+        ("key", True),
+        ("X-Custom-Secret", True),
+        ("author", False),
+        ("keyboard", False),
+        ("Idempotency-Key", False),
+        ("page", False),
+        ("Content-Type", False),
+    ],
+)
+def test_secret_looking_names(name: str, secret: bool) -> None:
+    from pooltest.cassette._filters import looks_secret
+
+    assert looks_secret(name) is secret
