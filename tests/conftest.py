@@ -14,7 +14,9 @@ The server helpers live in ``tests/support`` and are imported as ``support``; th
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -24,6 +26,10 @@ import pytest
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+
+# Cassette parse caches go to a folder of this run, never to the user's ~/.cache (subprocesses
+# and pytester runs inherit it).
+os.environ.setdefault("POOLTEST_CACHE_DIR", tempfile.mkdtemp(prefix="pooltest-test-cache-"))
 
 from support import (  # noqa: E402 - needs the sys.path entry above
     KeepAliveServer,

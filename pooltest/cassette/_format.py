@@ -55,8 +55,31 @@ reveals a truncated file. An interaction without ``recorded_at`` was written by 
   ``Content-Encoding``/``Content-Length``; a body evidently not in its announced coding gets
   those two headers fixed (see :func:`_undo_vcrpy_decoding`), so replaying it parses.
 
+The parse cache
+===============
+Composing YAML is most of a load's cost, so :func:`load` (not :func:`loads`) keeps what it
+parsed in a cache directory (:func:`cache_directory`: ``$POOLTEST_CACHE_DIR``, where an empty
+value turns the cache off, else ``$XDG_CACHE_HOME/pooltest``, else ``~/.cache/pooltest``). An
+entry is named by the SHA-256 of the file's bytes salted with the cache layout, format and
+``marshal`` versions, so any edit to the file, or a new pooltest or Python, simply misses. An
+entry holds the interactions as plain tuples of ``str``/``bytes``/``int`` serialised with
+:mod:`marshal` (never pickle: reading it builds values, it cannot run code), behind a magic
+prefix and the payload's own SHA-256, which is checked before ``marshal`` sees the payload; every
+value is then type-checked as the interactions are rebuilt. A missing, damaged or malformed entry
+is ignored and the file parsed, so the cache can only make loading faster, never different.
+Entries are written atomically (temporary file, then rename) after a successful parse, and only
+when the result depends on the bytes alone: files with interactions lacking ``recorded_at``
+(whose time may come from the mtime) are always parsed. Entries are never pruned; deleting the
+directory at any time is safe.
+
 Saving
 ======
+:func:`dumps` writes the fixed layout as text itself, rendering one-line printable-ASCII
+scalars (plain when the YAML emitter would write them plain, else single-quoted) and binary
+bodies (``!!binary`` base64 blocks); an interaction with any other scalar is handed whole to
+the YAML dumper. The result is byte for byte what the dumper writes for the whole document, only
+an order of magnitude faster.
+
 :func:`save` writes a temporary file in the target's directory, flushes and fsyncs it, renames
 it over the target with :func:`os.replace` and fsyncs the directory: a crash at any moment
 leaves either the old file or the new one, never a mix. :func:`save_merged` does that under a
@@ -73,8 +96,10 @@ import contextlib
 import datetime as _dt
 import email.utils
 import hashlib
+import marshal
 import os
 import re
+import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -90,9 +115,11 @@ from ._model import Interaction, Response
 from ._request import Request
 
 __all__ = [
+    "CACHE_DIR_ENV",
     "FORMAT_VERSION",
     "LOCK_TIMEOUT",
     "Merge",
+    "cache_directory",
     "dumps",
     "load",
     "loads",
@@ -191,6 +218,9 @@ def load(
     :class:`CassetteFormatError` if it is not a usable cassette; other ``OSError`` (permission
     denied, a directory) propagate. Interactions without ``recorded_at`` get the response's
     ``Date``, else ``default_recorded_at``, else the file's modification time.
+
+    The parse cache (see the module docstring) may answer instead of the parser; the result is
+    the same either way.
     """
     name = os.fspath(path)
     try:
@@ -199,9 +229,17 @@ def load(
             mtime = os.fstat(handle.fileno()).st_mtime
     except FileNotFoundError:
         raise CassetteNotFoundError(name) from None
+    cache = _cache_file(data)
+    if cache is not None:
+        cached = _read_cache(cache)
+        if cached is not None:
+            return cached
     if default_recorded_at is None:
         default_recorded_at = _dt.datetime.fromtimestamp(mtime, _UTC)
-    return loads(data, name, default_recorded_at=default_recorded_at)
+    interactions, cacheable = _parse(data, name, default_recorded_at)
+    if cache is not None and cacheable:
+        _write_cache(cache, interactions)
+    return interactions
 
 
 def loads(
@@ -215,12 +253,19 @@ def loads(
     unknown tags, invalid or truncated YAML, an empty document, a wrong structure or type. No
     other exception escapes, whatever the input. ``default_recorded_at`` dates interactions that
     have neither ``recorded_at`` nor a parseable ``Date`` header (default: the mtime of ``path``
-    if it exists, else the Unix epoch).
+    if it exists, else the Unix epoch). Never uses the parse cache.
     """
+    return _parse(data, path, default_recorded_at)[0]
+
+
+def _parse(
+    data: str | bytes, path: str, default_recorded_at: _dt.datetime | None
+) -> tuple[list[Interaction], bool]:
+    """The interactions, and whether they depend on ``data`` alone (so they may be cached)."""
     root = _compose(data, path)
     walker = _Walker(path, 4 * len(data) + 4096, default_recorded_at)
     try:
-        return walker.cassette(root)
+        return walker.cassette(root), walker.cacheable
     except _Bad as bad:
         mark = bad.node.start_mark if bad.node is not None else None
         line = mark.line + 1 if mark is not None else None
@@ -289,13 +334,15 @@ def _describe(node: Node) -> str:
 class _Walker:
     """Turns composed nodes into interactions, checking the schema and a work budget."""
 
-    __slots__ = ("budget", "dates", "default_time", "path")
+    __slots__ = ("budget", "cacheable", "dates", "default_time", "path")
 
     def __init__(self, path: str, budget: int, default_time: _dt.datetime | None) -> None:
         self.path = path
         self.budget = budget
         self.default_time = default_time
         self.dates: dict[str, _dt.datetime] = {}
+        # False once a result depends on more than the file's bytes (see fallback_time).
+        self.cacheable = True
 
     # -- the document -----------------------------------------------------------------------
 
@@ -341,6 +388,7 @@ class _Walker:
         response = self.response(response_node)
         at = fields.get("recorded_at")
         if at is None:  # written by vcrpy, not pooltest
+            self.cacheable = False  # the time may be the mtime; brotli may come and go
             recorded_at = self.fallback_time(response)
             if response.header("content-encoding") is not None:
                 response = _undo_vcrpy_decoding(response)
@@ -698,6 +746,137 @@ def _brotli_decodes(body: bytes) -> bool | None:
     return True
 
 
+# --- the parse cache -------------------------------------------------------------------------
+
+#: Environment variable naming the cache directory; set but empty turns the cache off.
+CACHE_DIR_ENV: Final = "POOLTEST_CACHE_DIR"
+# Bump when the walker's results or the record layout change: old entries are then never read.
+_CACHE_FORMAT: Final = 1
+_CACHE_SALT: Final = (
+    f"pooltest-cassette-cache {_CACHE_FORMAT} {FORMAT_VERSION} marshal {marshal.version} "
+    f"{sys.implementation.cache_tag}\n"
+).encode()
+_CACHE_MAGIC: Final = b"PTCC\x01"
+_DIGEST_SIZE: Final = 32
+
+_Pairs = tuple[tuple[str, str], ...]
+_Flat = tuple[str, ...]  # header pairs as name, value, name, value...
+_Record = tuple[str, str, _Flat, bytes, int, str, _Flat, bytes, str, str]
+
+
+def cache_directory() -> str | None:
+    """Where parsed cassettes are cached: ``$POOLTEST_CACHE_DIR`` (empty: None, no cache), else
+    ``$XDG_CACHE_HOME/pooltest``, else ``~/.cache/pooltest``. Read on every call."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured is not None:
+        return configured or None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pooltest")
+
+
+def _cache_file(data: bytes) -> str | None:
+    """The cache entry for a cassette of these bytes, or None when caching is off."""
+    directory = cache_directory()
+    if directory is None:
+        return None
+    digest = hashlib.sha256(_CACHE_SALT)
+    digest.update(data)
+    return os.path.join(directory, "cassettes", digest.hexdigest() + ".bin")
+
+
+def _read_cache(entry: str) -> list[Interaction] | None:
+    """The interactions stored in ``entry``; None if it is absent, damaged or malformed.
+
+    The payload's SHA-256 is checked before :func:`marshal.loads` sees it, and every value is
+    type-checked as it is rebuilt: anything unexpected (a code object, a wrong type, a short
+    record) means the entry is ignored and the file parsed.
+    """
+    try:
+        with open(entry, "rb") as handle:
+            blob = handle.read()
+        head = len(_CACHE_MAGIC) + _DIGEST_SIZE
+        payload = blob[head:]
+        if blob[: len(_CACHE_MAGIC)] != _CACHE_MAGIC:
+            return None
+        if hashlib.sha256(payload).digest() != blob[len(_CACHE_MAGIC) : head]:
+            return None
+        records = marshal.loads(payload)
+        if type(records) is not tuple:
+            return None
+        return [_from_record(record) for record in records]
+    except Exception:  # an accelerator only: any failure at all means "parse instead"
+        return None
+
+
+def _write_cache(entry: str, interactions: Sequence[Interaction]) -> None:
+    """Store ``interactions`` in ``entry`` atomically; failures are ignored (no cache then)."""
+    try:
+        payload = marshal.dumps(tuple(_to_record(item) for item in interactions))
+        directory = os.path.dirname(entry)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, temp = _create_temp(directory, os.path.basename(entry))
+    except (OSError, ValueError):
+        return
+    try:
+        with open(fd, "wb", closefd=True) as handle:
+            handle.write(_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(temp, entry)
+    except OSError:
+        _discard(temp)
+
+
+def _to_record(item: Interaction) -> _Record:
+    request, response = item.request, item.response
+    return (
+        request.method,
+        request.uri,
+        _flat(request.raw_headers),
+        request.body,
+        response.status,
+        response.reason,
+        _flat(response.headers),
+        response.body,
+        response.version,
+        item.recorded_at.isoformat(),
+    )
+
+
+def _flat(pairs: Iterable[tuple[str, str]]) -> _Flat:
+    return tuple([text for pair in pairs for text in pair])
+
+
+def _from_record(record: object) -> Interaction:
+    """Rebuild one interaction, checking every type exactly (raises on anything else)."""
+    if type(record) is not tuple or len(record) != 10:
+        raise ValueError("bad cache record")
+    method, uri, raw, request_body, status, reason, headers, body, version, at = record
+    if not (
+        type(method) is str
+        and type(uri) is str
+        and type(request_body) is bytes
+        and type(status) is int
+        and type(reason) is str
+        and type(body) is bytes
+        and type(version) is str
+        and type(at) is str
+    ):
+        raise ValueError("bad cache record")
+    request = Request(method, uri, _pairs(raw), request_body)
+    response = Response(status, reason, _pairs(headers), body, version)
+    return Interaction(request, response, _dt.datetime.fromisoformat(at))
+
+
+def _pairs(flat: object) -> _Pairs:
+    """``(name, value)`` pairs from a flat tuple of strings (raises on anything else)."""
+    if type(flat) is not tuple or len(flat) % 2:
+        raise ValueError("bad cache record")
+    "".join(flat)  # TypeError unless every item is a str (marshal makes no subclasses)
+    items = iter(flat)
+    return tuple(zip(items, items, strict=True))
+
+
 # --- dumping ---------------------------------------------------------------------------------
 
 
@@ -756,11 +935,57 @@ _DUMPER.add_representer(_Timestamp, _represent_timestamp)
 def dumps(interactions: Sequence[Interaction]) -> str:
     """The cassette text for ``interactions`` (vcrpy version 1; see the module docstring).
 
-    Deterministic: equal input gives equal text. Raises ``ValueError`` if a header name or
-    value, or a reason phrase, holds CR, LF or a character outside latin-1 (it could not be
-    replayed).
+    Deterministic: equal input gives equal text, byte for byte what the YAML dumper writes for
+    the document (most interactions are written by the fast writer below, the rest by the
+    dumper). Raises ``ValueError`` if a header name or value, or a reason phrase, holds CR, LF
+    or a character outside latin-1 (it could not be replayed).
     """
-    document = {"interactions": [_interaction_dict(i) for i in interactions], "version": 1}
+    if not interactions:
+        return "interactions: []\nversion: 1\n"
+    out = ["interactions:\n"]
+    open_ended = False
+    for interaction in interactions:
+        mark = len(out)
+        try:
+            if _emit_interaction(interaction, out):
+                open_ended = False
+        except _NotFast:
+            del out[mark:]
+            text = _yaml_text([_interaction_dict(interaction)])
+            # libyaml ends the document with "..." when its last block scalar kept its
+            # trailing newlines ("|+"); any other block scalar after one cancels that.
+            if text.endswith("\n...\n"):
+                text = text[:-4]
+                open_ended = True
+            elif _has_block_scalar(text):
+                open_ended = False
+            out.append(text)
+    out.append("version: 1\n...\n" if open_ended else "version: 1\n")
+    return "".join(out)
+
+
+_RESPONSE_BODY_AT: Final = "\n  response:\n    body:\n      string: "
+
+
+def _has_block_scalar(text: str) -> bool:
+    """Whether the dumper wrote a body in ``text`` (one interaction) as a block scalar.
+
+    Only bodies can be blocks. Their scalars start at fixed places: nothing before the
+    response's body can spell its lead-in, since every continuation line of a multi-line
+    scalar is indented deeper than ``response:``.
+    """
+    if text.startswith(("- request:\n    body: |", "- request:\n    body: !!binary |")):
+        return True
+    at = text.find(_RESPONSE_BODY_AT) + len(_RESPONSE_BODY_AT)
+    return text.startswith(("|", "!!binary |"), at)
+
+
+def _dumps_with_yaml(interactions: Sequence[Interaction]) -> str:
+    """The whole document through the YAML dumper: what :func:`dumps` must equal."""
+    return _yaml_text({"interactions": [_interaction_dict(i) for i in interactions], "version": 1})
+
+
+def _yaml_text(document: object) -> str:
     text: str = yaml.dump(
         document,
         Dumper=_DUMPER,
@@ -848,6 +1073,126 @@ def _utc_text(moment: _dt.datetime) -> str:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=_UTC).isoformat()
     return moment.astimezone(_UTC).isoformat()
+
+
+# --- the fast writer: the fixed layout as text -----------------------------------------------
+#
+# dumps() writes each interaction's fixed layout directly, rendering scalars itself only when
+# they are printable ASCII on one line: such a scalar is written plain when YAML's emitter would
+# write it plain (no indicator where it matters, and the resolver reads it back as a string),
+# else single-quoted, exactly as the emitter does; binary bodies become !!binary blocks of
+# base64 lines, as the representer makes them. Any other scalar (literal blocks, double-quoted
+# escapes, non-ASCII, very long text, odd keys) sends the whole interaction to the YAML dumper
+# instead, so the text is byte-identical to what the dumper alone writes (tests check this).
+
+_ONE_LINE_ASCII: Final = re.compile(r"[ -~]+")
+_NOT_PLAIN_FIRST: Final = frozenset("#,[]{}&*!|>'\"%@` ")
+_FAST_LIMIT: Final = 16384  # far below the dumper's line width: it never folds these
+_KEY_LIMIT: Final = 100  # the emitter writes keys of 128 characters or more as "? key"
+_SCALAR_MEMO_LIMIT: Final = 4096
+_RESOLVE: Final[Callable[[type[Node], str, tuple[bool, bool]], str]] = (
+    yaml.resolver.Resolver().resolve
+)
+_scalar_memo: dict[str, str] = {}
+
+
+class _NotFast(Exception):
+    """An interaction holds a scalar the fast writer does not render (the dumper will)."""
+
+
+def _scalar(text: str) -> str:
+    """``text`` as the emitter writes it in block context, or :class:`_NotFast`."""
+    rendered = _scalar_memo.get(text)
+    if rendered is not None:
+        return rendered
+    if not text:
+        return "''"
+    if len(text) > _FAST_LIMIT or not _ONE_LINE_ASCII.fullmatch(text):
+        raise _NotFast
+    rendered = text if _plain(text) else "'" + text.replace("'", "''") + "'"
+    if len(text) <= 200:
+        if len(_scalar_memo) >= _SCALAR_MEMO_LIMIT:
+            _scalar_memo.clear()
+        _scalar_memo[text] = rendered
+    return rendered
+
+
+def _key(text: str) -> str:
+    if not text or len(text) >= _KEY_LIMIT:
+        raise _NotFast
+    return _scalar(text)
+
+
+def _plain(text: str) -> bool:
+    """Whether the emitter writes one-line printable ASCII ``text`` as a plain scalar."""
+    first = text[0]
+    if first in _NOT_PLAIN_FIRST or text[-1] == " ":
+        return False
+    if first in "?:-" and (len(text) == 1 or text[1] == " "):
+        return False
+    if ": " in text or text[-1] == ":" or " #" in text or text.startswith(("---", "...")):
+        return False
+    return _RESOLVE(ScalarNode, text, (True, False)) == _STR
+
+
+def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
+    """Append the interaction's text (as the dumper writes it) to ``out``, or raise
+    :class:`_NotFast`; ``ValueError`` for unsafe header text or reasons, as :func:`dumps`.
+    Returns whether a body was written as a (``!!binary``) block scalar."""
+    request, response = interaction.request, interaction.response
+    request_headers, request_order = _grouped(request.raw_headers, "request")
+    headers, order = _grouped(response.headers, "response")
+    if _UNSAFE_LINE_TEXT.search(response.reason):
+        raise ValueError(f"reason phrase {response.reason!r} holds CR, LF or non-latin-1 text")
+    request_body = _body_text(request.body, "\n      ") if request.body else "null"
+    response_body = _body_text(response.body, "\n        ")
+    add = out.append
+    add("- request:\n    body: ")
+    add(request_body)
+    _emit_headers(request_headers, "\n    headers:", out)
+    add(f"\n    method: {_scalar(request.method)}\n    uri: {_scalar(request.uri)}")
+    add(f"\n  response:\n    body:\n      string: {response_body}")
+    _emit_headers(headers, "\n    headers:", out)
+    add(f"\n    status:\n      code: {response.status:d}\n")
+    add(f"      message: {_scalar(response.reason)}\n")
+    if order is not None:
+        add("    pooltest_header_order:\n")
+        out.extend([f"    - {_scalar(name)}\n" for name in order])
+    if response.version != "HTTP/1.1":
+        add(f"    pooltest_http_version: {_scalar(response.version)}\n")
+    add(f"  recorded_at: {_timestamp_text(interaction.recorded_at)}\n")
+    if request_order is not None:
+        add("  pooltest_request_header_order:\n")
+        out.extend([f"  - {_scalar(name)}\n" for name in request_order])
+    return request_body[0] == "!" or response_body[0] == "!"  # "'!...'" if quoted
+
+
+def _emit_headers(headers: dict[str, list[str]], lead: str, out: list[str]) -> None:
+    if not headers:
+        out.append(lead + " {}")
+        return
+    out.append(lead)
+    for name, values in headers.items():
+        out.append(f"\n      {_key(name)}:")
+        out.extend([f"\n      - {_scalar(value)}" for value in values])
+
+
+def _body_text(body: bytes, indent: str) -> str:
+    """A body's scalar; ``indent`` (a newline and spaces) starts each line of a block."""
+    value = _body_value(body)
+    if type(value) is str:
+        return _scalar(value)
+    if type(value) is bytes:  # base64 in lines of 76 characters, as the representer writes
+        lines = base64.encodebytes(value).decode("ascii").splitlines()
+        return "!!binary |" + indent + indent.join(lines)
+    raise _NotFast  # a literal block: indentation and chomping are the emitter's business
+
+
+def _timestamp_text(moment: _dt.datetime) -> str:
+    text = _utc_text(moment)
+    if _RESOLVE(ScalarNode, text, (True, False)) != _TIMESTAMP:
+        raise _NotFast
+    return text
 
 
 # --- saving ----------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
+import marshal
 import multiprocessing
 import os
 import random
@@ -1141,3 +1143,349 @@ def test_invalid_base64_in_binary_body_is_a_format_error() -> None:
     )
     with pytest.raises(CassetteFormatError, match="invalid base64"):
         loads(text, "bad.yaml")
+
+
+# --- the parse cache ---------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every test here caches in a directory of its own, never in the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(_format.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("parse-cache")))
+        yield
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(_format.CACHE_DIR_ENV, str(directory))
+    return directory
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted((directory / "cassettes").glob("*.bin")) if directory.exists() else []
+
+
+def _same(ours: list[Interaction], theirs: list[Interaction]) -> None:
+    assert ours == theirs
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.request.raw_headers == b.request.raw_headers
+        assert a.response == b.response
+        assert a.response.headers == b.response.headers
+        assert a.recorded_at == b.recorded_at
+        assert a.recorded_at.utcoffset() == b.recorded_at.utcoffset()
+        assert type(a.request.body) is bytes
+        assert type(a.response.body) is bytes
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(INTERACTIONS, max_size=4))
+def test_cached_load_equals_a_fresh_parse(items: list[Interaction]) -> None:
+    base = Path(os.environ[_format.CACHE_DIR_ENV])
+    path = base / "prop.yaml"
+    save(path, items)
+    parsed = loads(path.read_bytes(), str(path))
+    first = load(path)  # a miss (or a hit from an earlier equal example): writes the entry
+    entry = _format._cache_file(path.read_bytes())
+    assert entry is not None
+    assert os.path.exists(entry)
+    assert _format._read_cache(entry) is not None
+    second = load(path)  # a hit
+    _same(first, parsed)
+    _same(second, parsed)
+
+
+def test_load_writes_one_entry_then_reads_it(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    save(path, [make(), make(body=b"\xff binary", headers=(("X-A", "1"), ("x-a", "2")))])
+    first = load(path)
+    (entry,) = _entries(cache_dir)
+    assert entry.read_bytes().startswith(b"PTCC")
+    # Prove the second load is served by the entry: give it different (well-formed) content.
+    _format._write_cache(str(entry), [make(body=b"from the cache")])
+    (item,) = load(path)
+    assert item.response.body == b"from the cache"
+    entry.unlink()
+    _same(load(path), first)
+
+
+def test_an_edited_cassette_misses_the_cache(cache_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    save(path, [make(body=b"one")])
+    assert load(path)[0].response.body == b"one"
+    save(path, [make(body=b"two")])
+    assert load(path)[0].response.body == b"two"
+    assert len(_entries(cache_dir)) == 2
+
+
+def _corruptions(good: bytes) -> list[bytes]:
+    head = len(_format._CACHE_MAGIC) + 32
+    payload = good[head:]
+    code = marshal_with_digest(compile("raise SystemExit(3)", "x", "exec"))
+    return [
+        b"",
+        good[:10],
+        good[:-1],
+        b"XXXX" + good[4:],
+        good[:head] + bytes([payload[0] ^ 1]) + payload[1:],
+        marshal_with_digest(b"\xff\xfe not marshal"),
+        code,
+        marshal_with_digest_of(("GET",)),
+        marshal_with_digest_of(((1, 2, 3),)),
+        marshal_with_digest_of((("GET", "u", ("a", 1), b"", 200, "", (), b"", "HTTP/1.1", ""),)),
+        marshal_with_digest_of((("GET", "u", ("a",), b"", 200, "", (), b"", "HTTP/1.1", ""),)),
+        marshal_with_digest_of((("GET", "u", (("a", "b"),), b"", 200, "", (), b"", "1.1", ""),)),
+        marshal_with_digest_of((("GET", "u", (), b"", 200, "", (), b"", "HTTP/1.1", "nope"),)),
+        marshal_with_digest_of([]),
+    ]
+
+
+def marshal_with_digest(payload: Any) -> bytes:
+    """An entry whose digest is right but whose payload is ``payload`` (bytes) or its marshal."""
+    raw = payload if isinstance(payload, bytes) else marshal.dumps(payload)
+    return _format._CACHE_MAGIC + hashlib.sha256(raw).digest() + raw
+
+
+def marshal_with_digest_of(value: Any) -> bytes:
+    return marshal_with_digest(marshal.dumps(value))
+
+
+def test_a_damaged_or_malformed_entry_falls_back_to_parsing(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    save(path, [make(), make(method="POST", request_body=b"x=1")])
+    expected = loads(path.read_bytes(), str(path))
+    load(path)
+    (entry,) = _entries(cache_dir)
+    good = entry.read_bytes()
+    for bad in _corruptions(good):
+        entry.write_bytes(bad)
+        assert _format._read_cache(str(entry)) is None
+        _same(load(path), expected)
+
+
+def test_an_empty_cache_dir_variable_turns_the_cache_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_format.CACHE_DIR_ENV, "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _format.cache_directory() is None
+    path = tmp_path / "c.yaml"
+    save(path, [make()])
+    assert load(path) == [make()]
+    assert not (tmp_path / "xdg").exists()
+
+
+def test_default_cache_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(_format.CACHE_DIR_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _format.cache_directory() == str(tmp_path / "xdg" / "pooltest")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert _format.cache_directory() == str(tmp_path / "home" / ".cache" / "pooltest")
+
+
+def test_an_unusable_cache_directory_does_not_break_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv(_format.CACHE_DIR_ENV, str(blocker))
+    path = tmp_path / "c.yaml"
+    save(path, [make()])
+    assert load(path) == [make()]
+    assert load(path) == [make()]
+
+
+def test_files_without_recorded_at_and_bad_files_are_not_cached(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "vcr.yaml"
+    path.write_text(_no_recorded_at(None))
+    at = dt.datetime(2001, 2, 3, tzinfo=UTC)
+    assert load(path, default_recorded_at=at)[0].recorded_at == at
+    later = dt.datetime(2002, 2, 3, tzinfo=UTC)
+    assert load(path, default_recorded_at=later)[0].recorded_at == later
+    path.write_text("interactions: []\n")  # no version: a format error
+    with pytest.raises(CassetteFormatError):
+        load(path)
+    assert _entries(cache_dir) == []
+
+
+# --- the fast writer ---------------------------------------------------------------------
+
+ASCII_LINE = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+TRICKY = st.sampled_from(
+    [
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "~",
+        "null",
+        "NULL",
+        "1",
+        "-1",
+        "+1",
+        "0x1F",
+        "0o17",
+        "1_000",
+        "1:20",
+        "1.5",
+        ".5",
+        ".inf",
+        "-.INF",
+        ".NaN",
+        "2001-12-14",
+        "2001-12-14 21:59:43.10 -5",
+        "-",
+        "- a",
+        "-a",
+        "?",
+        "? a",
+        "?a",
+        ":",
+        ": a",
+        ":a",
+        "a:",
+        "a: b",
+        "a:b",
+        "a #b",
+        "a#b",
+        "#a",
+        "---",
+        "---x",
+        "...",
+        "...x",
+        "=",
+        "<<",
+        "'q'",
+        "it's",
+        '"d"',
+        " lead",
+        "trail ",
+        "a  b",
+        "@x",
+        "`x",
+        "%x",
+        "!x",
+        "&x",
+        "*x",
+        "|x",
+        ">x",
+        "[x",
+        "]x",
+        "{x",
+        "}x",
+        ",x",
+        "x,y",
+        "x[y]",
+        "x{y}",
+        "x?",
+        "x-",
+        "x'",
+        "text/plain; charset=utf-8",
+        "y",
+        "n",
+        "Y",
+    ]
+)
+
+
+def _yaml(document: object, dumper: Any = None) -> str:
+    return str(
+        yaml.dump(
+            document,
+            Dumper=dumper or _format._DUMPER,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=1 << 16,
+        )
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(ASCII_LINE | TRICKY)
+def test_fast_scalars_are_what_the_yaml_emitter_writes(text: str) -> None:
+    for dumper in (_format._DUMPER, _format._PyDumper):
+        assert _yaml({"k": text}, dumper) == f"k: {_format._scalar(text)}\n"
+        assert _yaml({"k": [text]}, dumper) == f"k:\n- {_format._scalar(text)}\n"
+        if text:
+            assert _yaml({text: "v"}, dumper) == f"{_format._key(text)}: v\n"
+
+
+@pytest.mark.parametrize("text", ["tab\there", "caf\u00e9", "x" * 20000, "a\nb", "\x00"])
+def test_other_scalars_are_left_to_the_yaml_dumper(text: str) -> None:
+    with pytest.raises(_format._NotFast):
+        _format._scalar(text)
+    with pytest.raises(_format._NotFast):
+        _format._key("k" * 100)
+
+
+ASCII_INTERACTIONS = st.builds(
+    lambda method, uri, rh, rb, status, reason, headers, body, version, at: Interaction(
+        Request(method, uri, rh, rb), Response(status, reason, tuple(headers), body, version), at
+    ),
+    TOKEN,
+    ASCII_LINE | TRICKY,
+    st.lists(st.tuples(TOKEN | TRICKY, ASCII_LINE | TRICKY), max_size=4),
+    st.one_of(st.just(b""), (ASCII_LINE | TRICKY).map(str.encode)),
+    st.integers(100, 999),
+    ASCII_LINE | TRICKY,
+    st.lists(st.tuples(TOKEN | TRICKY, ASCII_LINE | TRICKY), max_size=4),
+    (ASCII_LINE | TRICKY).map(str.encode),
+    st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2"]),
+    st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(9000, 1, 1), timezones=OFFSETS),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ASCII_INTERACTIONS | INTERACTIONS, max_size=4))
+def test_dumps_is_byte_identical_to_the_yaml_dumper(items: list[Interaction]) -> None:
+    assert dumps(items) == _format._dumps_with_yaml(items)
+
+
+def test_dumps_writes_common_interactions_without_the_yaml_dumper(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = [
+        make(),
+        make(headers=(("X-A", "1"), ("x-a", "2"), ("X-A", "3")), version="HTTP/1.0"),
+        make(method="POST", request_body=bytes(range(200)), body=gzip.compress(b"x" * 300)),
+        make(body=b"kept\n\n"),  # a literal block: the dumper's job ...
+        make(body=b"\xff"),  # ... until a !!binary block ends its open "|+"
+    ]
+    expected = _format._dumps_with_yaml(items)
+    assert "!!binary" in expected
+    assert not expected.endswith("...\n")
+    items.pop(3)
+    expected_fast = _format._dumps_with_yaml(items)
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the fast writer fell back to the YAML dumper")
+
+    assert dumps([*items[:3], make(body=b"kept\n\n"), items[3]]) == expected
+    monkeypatch.setattr(yaml, "dump", refuse)
+    assert dumps(items) == expected_fast
+    assert dumps([]) == "interactions: []\nversion: 1\n"
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        [b"kept\n\n"],
+        [b"kept\n\n", b"plain"],
+        [b"kept\n\n", b"\xff binary"],
+        [b"\xff binary", b"kept\n\n", b"plain", b"two\nlines\n"],
+        [b"\n"],
+        [b" lead\n\n\n", b"plain", b"it's"],
+        [b"\n", b"\n "],  # the second is a literal the emitter must double-quote
+    ],
+)
+def test_dumps_ends_the_document_as_libyaml_does(bodies: list[bytes]) -> None:
+    items = [make(body=body) for body in bodies]
+    assert dumps(items) == _format._dumps_with_yaml(items)
+    assert loads(dumps(items), "end.yaml") == items
