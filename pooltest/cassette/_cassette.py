@@ -63,6 +63,9 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 
 _F = typing.TypeVar("_F", bound=Callable[..., Any])
+# Where a live request keeps its filtered form (in Request._memo), so play() and record() filter
+# it once.
+_FILTERED = "pooltest.cassette.filtered"
 
 
 class Cassette:
@@ -209,7 +212,7 @@ class Cassette:
         Returns None when the request should go live and be recorded; raises
         :class:`UnmatchedRequestError` when the record mode forbids that.
         """
-        filtered = self.filters.request(request)
+        filtered = self._filtered(request)
         with self._lock:
             self.requests.append(filtered)
             if self._may_replay:
@@ -222,6 +225,14 @@ class Cassette:
             if self._may_record:
                 return None
             raise UnmatchedRequestError(self._explain_miss(filtered))
+
+    def _filtered(self, request: Request) -> Request:
+        """``request`` through this cassette's filters, computed once per request object."""
+        memo = request._memo
+        filtered: Request | None = memo.get(_FILTERED)
+        if filtered is None:
+            filtered = memo[_FILTERED] = self.filters.request(request)
+        return filtered
 
     def _find(self, request: Request) -> int | None:
         key = self._key(request)
@@ -258,7 +269,7 @@ class Cassette:
 
     def record(self, request: Request, response: Response) -> None:
         """Keep a live exchange (filtered, hooks applied) as a new interaction."""
-        stored_request = self.filters.recordable_request(self.filters.request(request))
+        stored_request = self.filters.recordable_request(self._filtered(request))
         if stored_request is None:
             return
         if self.decode_compressed_response:
