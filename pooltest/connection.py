@@ -380,6 +380,19 @@ class HTTPConnection:
         chunked: bool,
     ) -> tuple[bytes, typing.Iterable[bytes | str] | None, bool]:
         """Build and validate the request head; nothing is sent or connected here."""
+        pairs, chunks, chunked = self._prepare_fields(method, url, body, headers, chunked)
+        return _http11.encode_request_head(method, url, pairs), chunks, chunked
+
+    def _prepare_fields(
+        self,
+        method: str,
+        url: str,
+        body: _TYPE_BODY | None,
+        headers: typing.Mapping[str, str],
+        chunked: bool,
+    ) -> tuple[list[tuple[str, _http11.HeaderValue]], typing.Iterable[bytes | str] | None, bool]:
+        """The header fields to send (defaults added), the body's chunks and whether the body
+        goes chunked; :meth:`_prepare` validates and serialises them."""
         keys = {k.lower() for k in headers}
         pairs: list[tuple[str, _http11.HeaderValue]] = []
         if "host" not in keys:
@@ -407,7 +420,7 @@ class HTTPConnection:
                 _check_skippable(name)
                 continue
             pairs.append((name, value))
-        return _http11.encode_request_head(method, url, pairs), chunks, chunked
+        return pairs, chunks, chunked
 
     def _host_header(self, url: str) -> str:
         if url[:4].lower() == "http" and "://" in url:  # absolute-form through a proxy

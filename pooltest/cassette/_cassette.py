@@ -115,6 +115,7 @@ class Cassette:
             before_record_response=before_record_response,
         )
         self._comparisons = [as_comparison(m) for m in self.match_on]
+        self._keyers = [c.key for c in self._comparisons if c.indexable]
         self._clock = Clock(freeze_time)
         self._lock = threading.RLock()
         self._activation: _routing.Activation | None = None
@@ -164,7 +165,7 @@ class Cassette:
             self._index.setdefault(self._key(interaction.request), []).append(position)
 
     def _key(self, request: Request) -> tuple[Hashable, ...]:
-        return tuple(c.key(request) for c in self._comparisons if c.indexable)
+        return tuple([key(request) for key in self._keyers])
 
     # -- what the record mode allows --------------------------------------------------------
 

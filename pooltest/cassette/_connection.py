@@ -159,9 +159,10 @@ class CassetteConnectionMixin:
         """Prepare the request as the real connection would, then replay or go live."""
         conn = typing.cast(HTTPConnection, self)
         headers = headers if headers is not None else {}
-        head, chunks, chunked = conn._prepare(method, url, body, headers, chunked)
+        fields, chunks, chunked = conn._prepare_fields(method, url, body, headers, chunked)
+        head = _http11.encode_request_head(method, url, fields)  # validates: may raise
         payload = None if chunks is None else _join(chunks)
-        request = _request_from_head(head, payload or b"", self._origin)
+        request = _request_from_fields(method, url, fields, payload or b"", self._origin)
         if conn._body_open:
             self.close()
         interaction = self._player.play(request)
@@ -256,17 +257,26 @@ def _join(chunks: typing.Iterable[bytes | str]) -> bytes:
     return b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
 
 
-def _request_from_head(head: bytes, body: bytes, origin: str) -> Request:
-    """The :class:`Request` a serialised head and body describe (``origin`` for origin-form)."""
-    lines = head.decode("latin-1").split("\r\n")
-    method, target, _ = lines[0].split(" ", 2)
-    pairs = []
-    for line in lines[1:]:
-        if line:
-            name, _, value = line.partition(": ")
-            pairs.append((name, value))
+def _request_from_fields(
+    method: str,
+    target: str,
+    fields: list[tuple[str, _http11.HeaderValue]],
+    body: bytes,
+    origin: str,
+) -> Request:
+    """The :class:`Request` that crosses the wire (``origin`` completes an origin-form target).
+
+    Header values become the text that is sent: bytes as Latin-1, numbers in decimal.
+    """
+    pairs = [
+        (name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields
+    ]
     uri = target if "://" in target[:8] else origin + target
     return Request(method, uri, pairs, body)
+
+
+def _wire_text(value: bytes | int) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _response_from_wire(data: bytes, method: str) -> Response | None:

@@ -128,7 +128,10 @@ class Rules(Mapping[str, "str | None"]):
     def __contains__(self, name: object) -> bool:
         if name in self._explicit:
             return True
-        return self._secrets and isinstance(name, str) and self._secret(name)
+        if not self._secrets or not isinstance(name, str):
+            return False
+        known = self._seen.get(name)
+        return self._secret(name) if known is None else known
 
     def __getitem__(self, name: str) -> str | None:
         if name in self._explicit:
@@ -290,6 +293,13 @@ def _filter_pairs(
 
 
 def _filter_query(uri: str, rules: Mapping[str, str | None]) -> str:
+    query = uri.partition("?")[2].partition("#")[0]
+    if not query:
+        return uri
+    if "%" not in query and "+" not in query:  # names need no decoding: a quick look first
+        names = (item.partition("=")[0].lower() for item in query.split("&"))
+        if not any(name in rules for name in names):
+            return uri
     parts = urlsplit(uri)
     if not parts.query:
         return uri
