@@ -22,10 +22,19 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+
+# Property tests run on shared 2-core CI machines: no per-example deadline and no "too slow"
+# health check, which would fail on load rather than on a bug. Example counts stay as each test
+# sets them.
+settings.register_profile(
+    "pooltest", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("pooltest")
 
 # Cassette parse caches go to a folder of this run, never to the user's ~/.cache (subprocesses
 # and pytester runs inherit it).
