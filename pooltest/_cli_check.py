@@ -5,10 +5,10 @@ that does not load is reported as ``PATH:LINE: reason``. A file that loads is th
 for secrets a recording should not hold, each reported as ``PATH:LINE: interaction N: ...``
 (``LINE`` is where the interaction starts):
 
-* request headers that carry credentials (``Authorization``, ``Cookie``, ``X-Api-Key``... and
-  any name containing ``token``, ``secret``, ``auth``, ``cookie``, ``session``...);
-* query parameters, form fields and JSON fields (request and response bodies, at any depth)
-  with token-like names (``token``, ``access_token``, ``api_key``, ``secret``, ``password``...).
+* request headers that carry credentials (``Authorization``, ``Cookie``, ``X-Api-Key``...);
+* request headers, query parameters, form fields and JSON fields (request and response bodies,
+  at any depth) whose names look secret by the rule cassettes redact with by default
+  (``access_token``, ``X-Auth-Token``, ``client_secret``, ``apiKey``, ``password``, ``key``...).
 
 A value counts as redacted when it is empty or one of the accepted placeholders:
 :data:`~pooltest.cassette.PLACEHOLDER` plus any given with ``--placeholder`` (for cassettes
@@ -25,47 +25,24 @@ import typing
 from collections.abc import Collection, Sequence
 
 from .cassette import PLACEHOLDER, CassetteError, Interaction
-from .cassette._filters import DEFAULT_REDACTED_HEADERS
+from .cassette._filters import DEFAULT_REDACTED_HEADERS, looks_secret
 from .cassette._format import _compose, load
 
 __all__ = ["check_file", "find_secrets", "is_secret_name", "run_check"]
 
 _SECRET_HEADERS = frozenset(DEFAULT_REDACTED_HEADERS)
-_HEADER_WORDS = ("token", "secret", "auth", "cookie", "session", "api-key", "apikey", "password")
-_SECRET_NAMES = frozenset(
-    {
-        "token",
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "auth_token",
-        "api_key",
-        "apikey",
-        "secret",
-        "client_secret",
-        "password",
-        "passwd",
-        "pwd",
-        "private_key",
-        "session",
-        "sessionid",
-        "session_id",
-        "signature",
-    }
-)
-_SECRET_SUFFIXES = ("_token", "_secret", "_password", "_api_key", "_apikey", "_private_key")
+
 _MAX_DEPTH = 100
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a query, form or JSON field called ``name`` holds a credential."""
-    normal = name.lower().replace("-", "_")
-    return normal in _SECRET_NAMES or normal.endswith(_SECRET_SUFFIXES)
+    """Whether a query, form or JSON field called ``name`` holds a credential: the same rule
+    cassettes redact by default with (:func:`pooltest.cassette._filters.looks_secret`)."""
+    return looks_secret(name)
 
 
 def _is_secret_header(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in _SECRET_HEADERS or any(word in lowered for word in _HEADER_WORDS)
+    return name.lower() in _SECRET_HEADERS or looks_secret(name)
 
 
 class _Finder:
