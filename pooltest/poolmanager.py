@@ -496,21 +496,21 @@ class PoolManager(RequestMethods):
 
     def get_url(self, url: str, **kw: Any) -> BaseHTTPResponse:
         """Deprecated since urllib3 1.0: ``request("GET", url, ...)``."""
-        warnings.warn(
-            "PoolManager.get_url() is deprecated; use request('GET', url, ...) instead.",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.request("GET", url, **kw)
+        return self._deprecated_alias("get_url", "GET", url, kw)
 
     def post_url(self, url: str, **kw: Any) -> BaseHTTPResponse:
         """Deprecated since urllib3 1.0: ``request("POST", url, ...)``."""
+        return self._deprecated_alias("post_url", "POST", url, kw)
+
+    def _deprecated_alias(
+        self, name: str, method: str, url: str, kw: dict[str, Any]
+    ) -> BaseHTTPResponse:
         warnings.warn(
-            "PoolManager.post_url() is deprecated; use request('POST', url, ...) instead.",
+            f"PoolManager.{name}() is deprecated; use request('{method}', url, ...) instead.",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-        return self.request("POST", url, **kw)
+        return self.request(method, url, **kw)
 
 
 class ProxyManager(PoolManager):

@@ -855,6 +855,14 @@ class BaseHTTPResponse(io.IOBase):
         ):
             self._decoder = _get_decoder(content_encoding)
 
+    def _refuse_raw_after_decoded(self, method: str) -> None:
+        """Raw bytes cannot follow decoded ones: the decoder has already consumed them."""
+        if self._has_decoded_content:
+            raise RuntimeError(
+                f"Calling {method}(decode_content=False) is not supported after "
+                f"{method}(decode_content=True) was called."
+            )
+
     def _decode(
         self,
         data: bytes,
@@ -864,11 +872,7 @@ class BaseHTTPResponse(io.IOBase):
     ) -> bytes:
         """Decode ``data`` (at most ``max_length`` bytes out unless flushing)."""
         if not decode_content:
-            if self._has_decoded_content:
-                raise RuntimeError(
-                    "Calling read(decode_content=False) is not supported after "
-                    "read(decode_content=True) was called."
-                )
+            self._refuse_raw_after_decoded("read")
             return data
         if max_length is None or flush_decoder:
             max_length = -1
@@ -1250,11 +1254,7 @@ class HTTPResponse(BaseHTTPResponse):
         if not data and not buffer and not (decoder and decoder.has_unconsumed_tail):
             return data
         if not decode_content:
-            if self._has_decoded_content:
-                raise RuntimeError(
-                    "Calling read(decode_content=False) is not supported after "
-                    "read(decode_content=True) was called."
-                )
+            self._refuse_raw_after_decoded("read")
             return data
         if decoder is None and not buffer:
             return data  # nothing to decode: skip the buffer
@@ -1278,10 +1278,7 @@ class HTTPResponse(BaseHTTPResponse):
         buffer = self._decoded_buffer
         if self._has_decoded_content:
             if not decode_content:
-                raise RuntimeError(
-                    "Calling read1(decode_content=False) is not supported after "
-                    "read1(decode_content=True) was called."
-                )
+                self._refuse_raw_after_decoded("read1")
             decoder = self._decoder
             if decoder and decoder.has_unconsumed_tail and (amt is None or len(buffer) < amt):
                 limit = amt - len(buffer) if amt is not None else None
