@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -201,3 +202,13 @@ def proxy_server(tls_ca: TLSKit) -> Iterator[ProxyServer]:
     """Forward proxy (absolute-form and CONNECT) to loopback origins, no authentication."""
     with ProxyServer(upstream_ca_certs=tls_ca.ca_certs) as server:
         yield server
+
+
+@pytest.fixture
+def traced() -> Iterator[Callable[[], int]]:
+    """Trace allocations during the test; yields a function returning the peak so far."""
+    tracemalloc.start()
+    try:
+        yield lambda: tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

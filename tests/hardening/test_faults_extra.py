@@ -30,6 +30,7 @@ import urllib3
 from support import RawServer, read_request
 from support import raw as faults
 from support.raw import Handler
+from support.streams import save_forever
 from support.tls import TLSKit
 
 import pooltest
@@ -183,13 +184,6 @@ def _batch(tag: str, rng: random.Random) -> list[Interaction]:
     ]
 
 
-def _save_forever(path: str, batches: tuple[list[Interaction], list[Interaction]]) -> None:
-    round_ = 0
-    while True:
-        save(path, batches[round_ % 2])
-        round_ += 1
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() for a fast child per kill")
 def test_d1_kill_9_during_save_100_times(tmp_path: Path) -> None:
     path = str(tmp_path / "c.yaml")
@@ -198,7 +192,7 @@ def test_d1_kill_9_during_save_100_times(tmp_path: Path) -> None:
     save(path, first)
     context = multiprocessing.get_context("fork")
     for _ in range(100):
-        child = context.Process(target=_save_forever, args=(path, batches), daemon=True)
+        child = context.Process(target=save_forever, args=(path, batches), daemon=True)
         child.start()
         child.join(rng.uniform(0.0, 0.08))
         os.kill(child.pid or 0, signal.SIGKILL)

@@ -132,16 +132,6 @@ def unresponsive_port() -> Iterator[int]:
         listener.close()
 
 
-@pytest.fixture
-def traced() -> Iterator[Callable[[], int]]:
-    """Trace allocations during the test; yields a function returning the peak since reset."""
-    tracemalloc.start()
-    try:
-        yield lambda: tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 # --- F1: the server closed an idle keep-alive connection ---------------------------------------
 
 

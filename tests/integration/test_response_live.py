@@ -22,7 +22,7 @@ import socket
 import threading
 import tracemalloc
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -559,16 +559,6 @@ def gzip_bomb() -> bytes:
     body = gzip.compress(bytes(BOMB_SIZE), compresslevel=9, mtime=0)
     head = _head("HTTP/1.1 200 OK", "Content-Encoding: gzip", f"Content-Length: {len(body)}")
     return head + body
-
-
-@pytest.fixture
-def traced() -> Iterator[Callable[[], int]]:
-    """Trace allocations during the test; yields a function returning the peak so far."""
-    tracemalloc.start()
-    try:
-        yield lambda: tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 @LIBS

@@ -6,6 +6,7 @@
 * ``proxy``: ``ProxyServer``, a forward proxy (absolute-form and CONNECT) to loopback only.
 * ``tls``: ``TLSKit``, trustme-made CAs and certificates, and server/client contexts.
 * ``guard``: ``LoopbackGuard``, which refuses non-loopback ``connect()`` during the test run.
+* ``streams``: ``FailingStream`` and ``save_forever`` for tests that need no server.
 * ``_base``: lifecycle and connection tracking shared by the servers; body-framing helpers
   (``read_request``, ``SocketReader``) for raw handlers.
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.streams import FailingStream
 
 from pooltest._body import MAX_CHUNK_LINE, MAX_TRAILER_LINES, BodyReader
 from pooltest.exceptions import (
@@ -40,25 +41,6 @@ class Drip(io.RawIOBase):
         b[0] = self._data[self._pos]
         self._pos += 1
         return 1
-
-
-class Failing(io.RawIOBase):
-    """A raw stream that yields ``data`` and then raises ``error``."""
-
-    def __init__(self, data: bytes, error: BaseException) -> None:
-        self._data = data
-        self._error = error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: typing.Any) -> int:
-        if not self._data:
-            raise self._error
-        n = min(len(b), len(self._data))
-        b[:n] = self._data[:n]
-        self._data = self._data[n:]
-        return n
 
 
 def drip(data: bytes) -> io.BufferedReader:
@@ -471,7 +453,7 @@ def test_stream_errors_propagate_unchanged(
 ) -> None:
     start = b"5\r\nab" if framing.get("chunked") else b"ab"
     done = Done()
-    fp = io.BufferedReader(Failing(start, error))
+    fp = io.BufferedReader(FailingStream(start, error))
     r = BodyReader(
         fp, chunked=framing.get("chunked", False), length=framing.get("length"), on_done=done
     )

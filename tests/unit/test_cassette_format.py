@@ -26,6 +26,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.streams import save_forever
 
 from pooltest.cassette import _format
 from pooltest.cassette._errors import (
@@ -1029,13 +1030,6 @@ def _big_cassettes() -> tuple[list[Interaction], list[Interaction]]:
     return batch("a"), batch("b")
 
 
-def _save_forever(path: str, batches: tuple[list[Interaction], list[Interaction]]) -> None:
-    round_ = 0
-    while True:
-        save(path, batches[round_ % 2])
-        round_ += 1
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() for a fast child per kill")
 def test_killing_a_saver_never_leaves_a_broken_file(tmp_path: Path) -> None:
     """D1: SIGKILL a process saving in a loop, 32 times: the file is always old or new."""
@@ -1045,7 +1039,7 @@ def test_killing_a_saver_never_leaves_a_broken_file(tmp_path: Path) -> None:
     context = multiprocessing.get_context("fork")
     rng = random.Random(1)
     for _ in range(32):
-        child = context.Process(target=_save_forever, args=(path, batches), daemon=True)
+        child = context.Process(target=save_forever, args=(path, batches), daemon=True)
         child.start()
         child.join(rng.uniform(0.0, 0.25))
         os.kill(child.pid or 0, signal.SIGKILL)

@@ -24,6 +24,7 @@ import urllib3.util.response
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.streams import FailingStream
 
 from pooltest._body import BodyReader
 from pooltest._collections import HTTPHeaderDict
@@ -87,25 +88,6 @@ class Done:
 
     def __call__(self, clean: bool) -> None:
         self.calls.append(clean)
-
-
-class Failing(io.RawIOBase):
-    """Yields ``data``, then raises ``error``."""
-
-    def __init__(self, data: bytes, error: BaseException) -> None:
-        self._data = data
-        self._error = error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: typing.Any) -> int:
-        if not self._data:
-            raise self._error
-        n = min(len(b), len(self._data))
-        b[:n] = self._data[:n]
-        self._data = self._data[n:]
-        return n
 
 
 def encode_chunked(data: bytes, size: int = 7) -> bytes:
@@ -965,7 +947,7 @@ def test_errors_close_the_connection() -> None:
 
 def test_socket_timeout_becomes_read_timeout_error() -> None:
     pool, conn, done = fake_pool(), fake_conn(), Done()
-    fp = io.BufferedReader(Failing(b"abc", TimeoutError("timed out")))
+    fp = io.BufferedReader(FailingStream(b"abc", TimeoutError("timed out")))
     response = ours(b"", {"Content-Length": "10"}, fp=fp, pool=pool, connection=conn, done=done)
     assert response.read(3) == b"abc"
     with pytest.raises(ReadTimeoutError, match="Read timed out") as excinfo:
@@ -977,7 +959,7 @@ def test_socket_timeout_becomes_read_timeout_error() -> None:
 
 def test_os_error_becomes_protocol_error() -> None:
     error = ConnectionResetError(104, "Connection reset by peer")
-    fp = io.BufferedReader(Failing(b"", error))
+    fp = io.BufferedReader(FailingStream(b"", error))
     response = ours(b"", {"Content-Length": "10"}, fp=fp)
     with pytest.raises(ProtocolError) as excinfo:
         response.read()
