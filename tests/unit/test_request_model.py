@@ -527,8 +527,11 @@ def test_hostile_bodies_never_raise(content_type: str, chunks: list[bytes]) -> N
         request.json  # noqa: B018
 
 
+# Multipart names are quoted the HTML5 way (", CR, LF become %22, %0D, %0A) and "%" itself is not
+# escaped, so a literal "%22" in a name cannot be told from an escaped quote; werkzeug also
+# unescapes backslashes. Both are limits of the format, so names here avoid "%" and "\\".
 names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\"),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\%"),
     min_size=1,
     max_size=10,
 )
