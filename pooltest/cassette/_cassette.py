@@ -44,7 +44,7 @@ from typing import Any
 
 from pooltest import _routing
 from pooltest._base_connection import BaseHTTPConnection
-from pooltest.matchers import Difference, as_comparison, explain
+from pooltest.matchers import Comparison, Difference, as_comparison, explain
 
 from . import _format
 from ._clock import Clock, FreezeSpec
@@ -66,6 +66,8 @@ _F = typing.TypeVar("_F", bound=Callable[..., Any])
 # Where a live request keeps its filtered form (in Request._memo), so play() and record() filter
 # it once.
 _FILTERED = "pooltest.cassette.filtered"
+# Distinct wire forms whose filtered request and key a cassette remembers (cleared when full).
+_MATCHING_MEMO_SIZE = 4096
 
 
 class Cassette:
@@ -116,6 +118,9 @@ class Cassette:
         )
         self._comparisons = [as_comparison(m) for m in self.match_on]
         self._keyers = [c.key for c in self._comparisons if c.indexable]
+        self._checks = [c for c in self._comparisons if not c.indexable]
+        # wire form of a request -> (filtered request, index key); see _matching()
+        self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...]]] = {}
         self._clock = Clock(freeze_time)
         self._lock = threading.RLock()
         self._activation: _routing.Activation | None = None
@@ -214,10 +219,33 @@ class Cassette:
         :class:`UnmatchedRequestError` when the record mode forbids that.
         """
         filtered = self._filtered(request)
+        return self._play(filtered, self._key(filtered))
+
+    def play_wire(self, wire: Hashable | None, build: Callable[[], Request]) -> Interaction | None:
+        """:meth:`play` for a request known by its wire form ``wire`` (origin, method, target,
+        header fields, body), built (and validated) by ``build()`` only when this cassette has
+        not seen that wire form yet. ``wire=None`` (say, a large body) is never remembered.
+
+        Filtering and keying are pure functions of the wire form, so they run once per distinct
+        request, not once per replay: a repeated request costs one dictionary lookup before
+        the index lookup of :meth:`_find`.
+        """
+        if wire is None:
+            return self.play(build())
+        memo = self._matching_memo.get(wire)
+        if memo is None:
+            filtered = self._filtered(build())
+            memo = (filtered, self._key(filtered))
+            if len(self._matching_memo) >= _MATCHING_MEMO_SIZE:
+                self._matching_memo.clear()
+            self._matching_memo[wire] = memo
+        return self._play(*memo)
+
+    def _play(self, filtered: Request, key: tuple[Hashable, ...]) -> Interaction | None:
         with self._lock:
             self.requests.append(filtered)
             if self._may_replay:
-                position = self._find(filtered)
+                position = self._find(filtered, key)
                 if position is not None:
                     self.play_counts[position] += 1
                     interaction = self.interactions[position]
@@ -235,29 +263,32 @@ class Cassette:
             filtered = memo[_FILTERED] = self.filters.request(request)
         return filtered
 
-    def _find(self, request: Request) -> int | None:
-        key = self._key(request)
+    def _find(self, request: Request, key: tuple[Hashable, ...]) -> int | None:
         candidates = self._index.get(key)
         if not candidates:
             return None
-        checks = [c for c in self._comparisons if not c.indexable]
+        checks = self._checks
+        play_counts = self.play_counts
         start = self._cursor.get(key, 0)
         for offset in range(start, len(candidates)):
             position = candidates[offset]
-            if self.play_counts[position]:
+            if play_counts[position]:
                 if offset == start:
                     start += 1
                 continue
-            if all(not c.differences(request, self.interactions[position].request) for c in checks):
+            if not checks or self._passes(checks, request, position):
                 self._cursor[key] = start
                 return position
         self._cursor[key] = start
         if self.allow_playback_repeats:
             for position in candidates:
-                recorded = self.interactions[position].request
-                if all(not c.differences(request, recorded) for c in checks):
+                if not checks or self._passes(checks, request, position):
                     return position
         return None
+
+    def _passes(self, checks: list[Comparison], request: Request, position: int) -> bool:
+        recorded = self.interactions[position].request
+        return all(not c.differences(request, recorded) for c in checks)
 
     def response_wire(self, interaction: Interaction) -> bytes:
         """The wire bytes of a recorded response, placeholders revealed (cached)."""

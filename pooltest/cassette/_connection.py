@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import threading
 import typing
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from pooltest import _http11
@@ -50,12 +51,17 @@ if typing.TYPE_CHECKING:
 
 __all__ = ["CassetteConnectionMixin", "Player", "cassette_connection_class"]
 
+# Request bodies up to this size are part of the wire form a cassette remembers (play_wire).
+_REMEMBERED_BODY_SIZE = 64 * 1024
+
 
 class Player(typing.Protocol):
     """What a cassette connection needs from its cassette."""
 
-    def play(self, request: Request) -> Interaction | None:
-        """The interaction answering ``request``, None to go live and record, or raise."""
+    def play_wire(self, wire: Hashable | None, build: Callable[[], Request]) -> Interaction | None:
+        """The interaction answering the request whose wire form is ``wire``; None to go live
+        and record; or raise. ``build()`` validates the request and makes its
+        :class:`Request`; it is called only for a wire form not seen before (or None)."""
 
     def response_wire(self, interaction: Interaction) -> bytes:
         """The bytes a server would send for the recorded response."""
@@ -160,12 +166,19 @@ class CassetteConnectionMixin:
         conn = typing.cast(HTTPConnection, self)
         headers = headers if headers is not None else {}
         fields, chunks, chunked = conn._prepare_fields(method, url, body, headers, chunked)
-        head = _http11.encode_request_head(method, url, fields)  # validates: may raise
         payload = None if chunks is None else _join(chunks)
-        request = _request_from_fields(method, url, fields, payload or b"", self._origin)
+        origin = self._origin
+
+        def build() -> Request:
+            _http11.encode_request_head(method, url, fields)  # validates: may raise
+            return _request_from_fields(method, url, fields, payload or b"", origin)
+
+        wire = None
+        if payload is None or len(payload) <= _REMEMBERED_BODY_SIZE:
+            wire = (origin, method, url, tuple(fields), payload)
         if conn._body_open:
             self.close()
-        interaction = self._player.play(request)
+        interaction = self._player.play_wire(wire, build)
         options = _ResponseOptions(
             method, url, preload_content, decode_content, enforce_content_length
         )
@@ -174,13 +187,13 @@ class CassetteConnectionMixin:
             self._virtual_open = True
             conn._response_options = options
             return
-        self._recording = request
+        self._recording = build()
         self._virtual_open = False
         if conn.sock is None:
             self._real().connect()
         conn._send_prepared(
             method,
-            head,
+            _http11.encode_request_head(method, url, fields),
             None if payload is None else (payload,),
             chunked,
             headers,
