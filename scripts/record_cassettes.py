@@ -2,28 +2,38 @@
 
 Every file is recorded for real, never written by hand: the script starts loopback servers on
 fixed ports (so URLs stay stable across re-recordings and docs can name them), talks to them,
-and saves what crossed the wire. Two kinds of files come out:
+and saves what crossed the wire. Three kinds of files come out:
 
 * ``pooltest_*.yaml`` — recorded by pooltest through :class:`pooltest.cassette.Cassette` (GET
   JSON, a multipart upload, a gzip response, a redirect, a PoolManager LRU walk over three
   origins);
 * ``vcrpy_*.yaml`` — recorded by vcrpy 9 with urllib3 (dev dependencies), as interop fixtures
-  that pooltest must load and replay.
+  that pooltest must load and replay;
+* ``docs/`` — the cassettes the documentation's examples replay. The folder is emptied, then
+  each ``docs/examples/*.py`` that defines ``record()`` is imported and its ``record()`` called:
+  the very code the example shows as "run once against the live service". The pytest plugin
+  example is run by an inner ``pytest --record-mode=once --cassette-dir=cassettes/docs/
+  plugin_example`` on a copy named ``test_upload.py``.
 
-Servers: :class:`pooltest._demoserver.DemoServer` on ports 8701-8703, plus a tiny gzip origin
-on 8704 defined here. Each cassette is rewritten from scratch, and finally every file is run
-through ``pooltest check`` (the script fails if one has findings).
+Servers: :class:`pooltest._demoserver.DemoServer` on ports 8701-8703, plus a small origin on
+8704 defined here (gzip-encoded JSON on GET, an items API on ``POST /items``). ``pooltest demo``
+(run by the CLI example) starts its own servers on free ports. Finally every file is run through
+``pooltest check``; the script fails if one has findings.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gzip
+import importlib.util
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,14 +41,23 @@ from pooltest._demoserver import DemoServer
 from pooltest.cassette import Cassette
 from pooltest.cli import main as pooltest_main
 
-HERE = Path(__file__).resolve().parent.parent / "cassettes"
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "cassettes"
+DOCS_CASSETTES = HERE / "docs"
+EXAMPLES = ROOT / "docs" / "examples"
+PLUGIN_EXAMPLE = EXAMPLES / "plugin_example.py"
 PORTS = (8701, 8702, 8703)
-GZIP_PORT = 8704
+ORIGIN_PORT = 8704
 GZIP_PAYLOAD = json.dumps({"compressed": True, "items": list(range(20))}).encode()
+INNER_PYTEST_TIMEOUT = 300
 
 
-class _GzipHandler(BaseHTTPRequestHandler):
-    """Answers every GET with ``GZIP_PAYLOAD`` gzip-encoded (fixed mtime, so bytes are stable)."""
+class _OriginHandler(BaseHTTPRequestHandler):
+    """GET: ``GZIP_PAYLOAD`` gzip-encoded (fixed mtime, so bytes are stable).
+
+    ``POST /items``: 201 Created with ``{"id": 7, "name": <the JSON body's name>}``, and only
+    the ``Content-Type`` and ``Content-Length`` headers (the format page shows this recording).
+    """
 
     protocol_version = "HTTP/1.1"
 
@@ -54,15 +73,26 @@ class _GzipHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        found = self.path.split("?", 1)[0] == "/items"
+        answer = {"id": 7, "name": json.loads(sent)["name"]} if found else {"error": "not found"}
+        body = json.dumps(answer).encode()
+        self.send_response_only(201 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
 
 @contextlib.contextmanager
-def _gzip_origin() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", GZIP_PORT), _GzipHandler)
+def _origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", ORIGIN_PORT), _OriginHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{GZIP_PORT}"
+        yield f"http://127.0.0.1:{ORIGIN_PORT}"
     finally:
         server.shutdown()
         server.server_close()
@@ -123,16 +153,62 @@ def record_vcrpy(urls: list[str], gzip_url: str) -> None:
                 http.request(method, url, json=payload)
 
 
+def _example_recorder(path: Path) -> Callable[[], None] | None:
+    """The ``record`` function of the example at ``path``, or None if it has none."""
+    spec = importlib.util.spec_from_file_location(f"_docs_example_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    recorder: Callable[[], None] | None = getattr(module, "record", None)
+    return recorder
+
+
+def record_examples() -> None:
+    """Empty ``cassettes/docs/``, then run every example's ``record()`` and the plugin example."""
+    shutil.rmtree(DOCS_CASSETTES, ignore_errors=True)
+    DOCS_CASSETTES.mkdir()
+    for path in sorted(EXAMPLES.glob("*.py")):
+        recorder = _example_recorder(path)
+        if recorder is not None:
+            print(f"recording {os.path.relpath(path, ROOT)}")
+            recorder()
+    record_plugin_example()
+
+
+def record_plugin_example() -> None:
+    """Run the plugin example, as ``test_upload.py``, once in record mode into the docs folder."""
+    target = DOCS_CASSETTES / "plugin_example"
+    with tempfile.TemporaryDirectory() as folder:
+        test_file = Path(folder) / "test_upload.py"
+        shutil.copyfile(PLUGIN_EXAMPLE, test_file)
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={folder}",
+            "--record-mode=once",
+            f"--cassette-dir={target}",
+            str(test_file),
+        ]
+        print(f"recording {os.path.relpath(PLUGIN_EXAMPLE, ROOT)} (pytest --record-mode=once)")
+        subprocess.run(command, cwd=folder, check=True, timeout=INNER_PYTEST_TIMEOUT)
+
+
 def main() -> int:
     """Record everything, then lint it; return the exit status."""
     HERE.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(DemoServer(port=port)) for port in PORTS]
         urls = [server.url for server in servers]
-        gzip_url = stack.enter_context(_gzip_origin())
-        record_pooltest(urls, gzip_url)
-        record_vcrpy(urls, gzip_url)
-    files = sorted(str(p) for p in HERE.glob("*.yaml"))
+        origin_url = stack.enter_context(_origin())
+        record_pooltest(urls, origin_url)
+        record_vcrpy(urls, origin_url)
+        record_examples()
+    files = sorted(str(p) for p in HERE.rglob("*.yaml"))
     print(f"Recorded {len(files)} cassettes into {os.path.relpath(HERE)}/")
     return pooltest_main(["check", *files])
 

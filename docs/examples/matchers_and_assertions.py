@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
-import sys
-import tempfile
 from pathlib import Path
 
 import pooltest
-from pooltest._demoserver import DemoServer
 from pooltest.cassette import UnmatchedRequestError
 from pooltest.matchers import json_params_matcher, multipart_matcher, query_param_matcher
 
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "docs"
+CASSETTE = CASSETTES / "matchers_and_assertions.yaml"
+ECHO = "http://127.0.0.1:8701/echo"
+MATCH_ON = ["method", "uri", "body"]
 
-def main(folder: Path) -> None:
-    path = folder / "matching.yaml"
-    with DemoServer() as server:
-        base = server.url
-        with pooltest.use_cassette(path, match_on=["method", "uri", "body"]):
-            http = pooltest.PoolManager()
-            http.request("POST", f"{base}/echo", json={"id": 7, "tags": ["a", "b"]})
 
-    with pooltest.use_cassette(path, record_mode="none", match_on=["method", "uri", "body"]) as c:
+def record() -> None:
+    """Against the live service (scripts/record_cassettes.py runs this)."""
+    with pooltest.use_cassette(CASSETTE, record_mode="once", match_on=MATCH_ON):
+        pooltest.PoolManager().request("POST", ECHO, json={"id": 7, "tags": ["a", "b"]})
+
+
+def main() -> None:
+    """Offline, from cassettes/docs/matchers_and_assertions.yaml."""
+    with pooltest.use_cassette(CASSETTE, record_mode="none", match_on=MATCH_ON) as c:
         http = pooltest.PoolManager()
         # "body" compares JSON by value: key order and spacing do not matter.
         http.request(
             "POST",
-            f"{base}/echo",
+            ECHO,
             body=b'{"tags": ["a", "b"],   "id": 7}',
             headers={"Content-Type": "application/json"},
         )
-        c.assert_requested(
-            "POST", f"{base}/echo", json_params_matcher({"id": 7, "tags": ["a", "b"]})
-        )
+        c.assert_requested("POST", ECHO, json_params_matcher({"id": 7, "tags": ["a", "b"]}))
 
         # A request that matches no recording fails, saying what differed.
         try:
-            http.request("POST", f"{base}/echo", json={"id": 8, "tags": ["a", "b"]})
+            http.request("POST", ECHO, json={"id": 8, "tags": ["a", "b"]})
         except UnmatchedRequestError as exc:
             error = exc
         else:
@@ -51,4 +51,4 @@ def main(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()))
+    main()

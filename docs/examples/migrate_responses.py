@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import tempfile
 from pathlib import Path
 
-from pooltest._demoserver import DemoServer
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "docs"
+CASSETTE = CASSETTES / "migrate_responses.yaml"
+SERVICE = "http://127.0.0.1:8701"
 
 
 def with_responses() -> None:
@@ -34,13 +34,16 @@ def with_pooltest(base: str, path: Path, record_mode: str) -> None:
     cassette.assert_requested("POST", f"{base}/echo", json_params_matcher({"name": "x"}))
 
 
-def main(folder: Path) -> None:
+def record() -> None:
+    # Once, against the real service: records its real answer.
+    with_pooltest(SERVICE, CASSETTE, "once")
+
+
+def main() -> None:
     with_responses()
-    with DemoServer() as server:
-        base = server.url
-        with_pooltest(base, folder / "echo.yaml", "once")  # records the real answer
-    with_pooltest(base, folder / "echo.yaml", "none")  # replays it offline
+    # Every later run, offline: replays the committed recording.
+    with_pooltest(SERVICE, CASSETTE, "none")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()))
+    main()

@@ -1,8 +1,6 @@
-"""A test module using the pytest plugin (the docs run it with --record-mode=once, then offline)."""
+"""A test module using the pytest plugin (the docs' tests replay it from cassettes/docs/)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
@@ -10,8 +8,8 @@ from pooltest import PoolEvent, PoolManager
 from pooltest.cassette import Cassette
 from pooltest.matchers import multipart_matcher
 
-# The service's address (the docs' test sets DEMO_URL to a loopback demo server).
-BASE = os.environ.get("DEMO_URL", "http://127.0.0.1:8000")
+# The service's address (recorded against the project's demo server).
+BASE = "http://127.0.0.1:8701"
 
 
 @pytest.mark.cassette("upload.yaml", match_on=["method", "uri", "body"])

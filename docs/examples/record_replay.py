@@ -1,37 +1,36 @@
-"""Record once against a live server, then replay offline with the server gone."""
+"""Record once against the live service, then replay offline, with no server at all."""
 
 from __future__ import annotations
 
-import sys
-import tempfile
 from pathlib import Path
 
 import pooltest
-from pooltest._demoserver import DemoServer
+
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "docs"
+CASSETTE = CASSETTES / "record_replay.yaml"
+SERVICE = "http://127.0.0.1:8701"  # the live service (the demo server, when recording)
 
 
-def exercise(base: str) -> tuple[int, dict[str, object]]:
+def exercise() -> tuple[int, dict[str, object]]:
     """The code under test: it builds its own PoolManager, as real code does."""
     http = pooltest.PoolManager()
-    r = http.request("GET", f"{base}/json")
+    r = http.request("GET", f"{SERVICE}/json")
     return r.status, r.json()
 
 
-def main(folder: Path) -> None:
-    path = folder / "example.yaml"
-    with DemoServer() as server:
-        base = server.url
-        # First run: the file does not exist, so record_mode="once" records.
-        with pooltest.use_cassette(path) as cassette:
-            live = exercise(base)
-        cassette.assert_requested("GET", f"{base}/json", count=1)
+def record() -> None:
+    """Run once with the service up: the file does not exist yet, so "once" records."""
+    with pooltest.use_cassette(CASSETTE, record_mode="once") as cassette:
+        assert exercise() == (200, {"ok": True, "port": 8701})
+    cassette.assert_requested("GET", f"{SERVICE}/json", count=1)
 
-    # The server is stopped. record_mode="none" (what CI uses) replays, never connects.
-    with pooltest.use_cassette(path, record_mode="none") as cassette:
-        replayed = exercise(base)
-    assert replayed == live
+
+def main() -> None:
+    """What CI runs: record_mode="none" replays the committed file and never connects."""
+    with pooltest.use_cassette(CASSETTE, record_mode="none") as cassette:
+        assert exercise() == (200, {"ok": True, "port": 8701})
     assert cassette.all_played
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp()))
+    main()

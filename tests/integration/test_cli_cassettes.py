@@ -18,7 +18,7 @@ from pooltest.cli import main
 from pooltest.poolmanager import PoolEvent
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
-FILES = sorted(CASSETTES.glob("*.yaml"))
+FILES = sorted(CASSETTES.rglob("*.yaml"))
 GZIP_PAYLOAD = json.dumps({"compressed": True, "items": list(range(20))}).encode()
 
 
