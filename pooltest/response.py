@@ -142,20 +142,32 @@ class ContentDecoder:
         raise NotImplementedError()
 
 
+def _trailing_data_error(count: int, stream: str, detail: str = "") -> DecodeError:
+    """The error for ``count`` bytes found after the end of a compressed stream."""
+    return DecodeError(f"{count} bytes of trailing data after the {stream} stream{detail}")
+
+
 class DeflateDecoder(ContentDecoder):
     """``deflate``: zlib-wrapped (RFC 1950) as the standard says, or raw (RFC 1951) as some
     servers send it.
 
     The zlib format is tried first; if it fails before producing any output, the input seen so far
-    is replayed through a raw deflate decompressor. Data after the end of the stream is ignored.
+    is replayed through a raw deflate decompressor. Any byte after the end of the stream is a
+    :class:`~pooltest.exceptions.DecodeError` (urllib3 ignores such bytes): raised at once, or by
+    the next call when this one has output to return first (``has_unconsumed_tail`` is then
+    True). A stream cut short by the end of the body is not an error: what it decoded is returned.
     """
 
     def __init__(self) -> None:
         self._obj = zlib.decompressobj()
         self._sniffed: bytes | None = b""  # input seen while the format is still undecided
         self._held = b""  # input stored by a ``max_length=0`` call
+        self._pending: DecodeError | None = None  # found with output to return first
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
+        if self._pending is not None:
+            error, self._pending = self._pending, None
+            raise error
         if self._held:
             data, self._held = self._held + data, b""
         if max_length == 0:
@@ -163,6 +175,8 @@ class DeflateDecoder(ContentDecoder):
             return b""
         obj = self._obj
         if obj.eof:
+            if data:
+                raise _trailing_data_error(len(data), "deflate")
             return b""
         tail = obj.unconsumed_tail
         if tail:
@@ -170,9 +184,14 @@ class DeflateDecoder(ContentDecoder):
         if not data:
             return b""
         limit = max_length if max_length > 0 else 0
-        if self._sniffed is None:
-            return obj.decompress(data, limit)
-        return self._sniff(data, limit)
+        out = obj.decompress(data, limit) if self._sniffed is None else self._sniff(data, limit)
+        obj = self._obj  # the raw decompressor if sniffing switched to it
+        if obj.eof and obj.unused_data:
+            error = _trailing_data_error(len(obj.unused_data), "deflate")
+            if not out:
+                raise error
+            self._pending = error
+        return out
 
     def _sniff(self, data: bytes, limit: int) -> bytes:
         seen = typing.cast(bytes, self._sniffed) + data
@@ -187,10 +206,17 @@ class DeflateDecoder(ContentDecoder):
 
     @property
     def has_unconsumed_tail(self) -> bool:
-        return bool(self._held) or (bool(self._obj.unconsumed_tail) and not self._obj.eof)
+        obj = self._obj
+        return (
+            self._pending is not None
+            or bool(self._held)
+            or (bool(obj.unconsumed_tail) and not obj.eof)
+        )
 
     def flush(self) -> bytes:
-        return self._obj.flush()
+        """Decode any input still held (checking what follows the stream), then flush zlib."""
+        out = self.decompress(b"") if self.has_unconsumed_tail else b""
+        return out + self._obj.flush()
 
 
 class GzipDecoderState:
@@ -202,19 +228,30 @@ class GzipDecoderState:
 
 
 class GzipDecoder(ContentDecoder):
-    """``gzip``/``x-gzip``, including bodies made of several concatenated members.
+    """``gzip``/``x-gzip``, read as the standard library's :mod:`gzip` reads a file.
 
-    A corrupt first member is an error. Bytes after a complete member that do not start a valid
-    member are ignored, as browsers and urllib3 ignore them.
+    Members are decoded one after another and their outputs concatenated. After a complete
+    member, NUL bytes (zero padding, which gzip(1) accepts) are skipped; any other byte must start
+    a valid gzip member, else :class:`~pooltest.exceptions.DecodeError` is raised whichever chunk
+    brings the offending bytes (urllib3 ignores such data): at once, or by the next call when this
+    one has output to return first (``has_unconsumed_tail`` is then True). A corrupt first member
+    raises ``zlib.error``. A member cut short by the end of the body is not an error: what it
+    decoded is returned, as urllib3 does. After an error, further input is swallowed.
     """
 
     def __init__(self) -> None:
         self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._state = GzipDecoderState.FIRST_MEMBER
         self._tail = b""  # input not decoded yet
+        self._between = False  # a member is complete and no byte of a next one was seen
+        self._after_end = 0  # input consumed since the last complete member (for the error)
+        self._pending: DecodeError | None = None  # found with output to return first
 
     def decompress(self, data: bytes, max_length: int = -1) -> bytes:
         if self._state == GzipDecoderState.SWALLOW_DATA:
+            error, self._pending = self._pending, None
+            if error is not None:
+                raise error
             return b""
         if self._tail:
             data = self._tail + data if data else self._tail
@@ -223,38 +260,86 @@ class GzipDecoder(ContentDecoder):
             self._tail = data
             return b""
         parts: list[bytes] = []
+        try:
+            self._run(data, max_length, parts)
+        except DecodeError as error:  # trailing junk: return what came before it first
+            if not any(parts):
+                raise
+            self._pending = error
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _run(self, data: bytes, max_length: int, parts: list[bytes]) -> None:
+        """Decode ``data`` into ``parts``, member after member, up to ``max_length`` bytes."""
         produced = 0
         while data:
-            limit = max_length - produced if max_length > 0 else 0
-            try:
-                out = self._obj.decompress(data, limit)
-            except zlib.error:
-                first = self._state == GzipDecoderState.FIRST_MEMBER
-                self._state = GzipDecoderState.SWALLOW_DATA
-                if first:
-                    raise
-                break  # junk after a complete member
+            if self._between:
+                data = self._skip_padding(data)
+                if not data:
+                    return
+            out = self._feed(data, max_length - produced if max_length > 0 else 0)
             parts.append(out)
             produced += len(out)
-            if self._obj.eof:  # member complete: what follows may start another one
-                data = self._obj.unused_data
-                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            obj = self._obj
+            if obj.eof:  # member complete: what follows is padding or another member
+                data = obj.unused_data
                 self._state = GzipDecoderState.OTHER_MEMBERS
+                self._between = True
+                self._after_end = 0
             else:
-                data = self._obj.unconsumed_tail
+                if self._state == GzipDecoderState.OTHER_MEMBERS:
+                    self._after_end += len(data) - len(obj.unconsumed_tail)
+                data = obj.unconsumed_tail
             if max_length > 0 and produced >= max_length:
                 self._tail = data
-                break
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+                return
+
+    def _skip_padding(self, data: bytes) -> bytes:
+        """Drop leading NUL padding; at the first other byte, start decoding a new member.
+
+        That byte must be the first of the gzip magic: zlib would wait for a second byte before
+        checking, and a lone junk byte at the end of the body would pass for a truncated member.
+        """
+        rest = data.lstrip(b"\0")
+        self._after_end += len(data) - len(rest)
+        if rest:
+            if rest[0] != 0x1F:
+                raise self._junk(len(rest))
+            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self._between = False
+        return rest
+
+    def _feed(self, data: bytes, limit: int) -> bytes:
+        """Decode ``data`` in the current member; a failure stops all decoding."""
+        try:
+            return self._obj.decompress(data, limit)
+        except zlib.error as e:
+            if self._state == GzipDecoderState.FIRST_MEMBER:
+                self._stop()
+                raise
+            raise self._junk(len(data)) from e
+
+    def _junk(self, count: int) -> DecodeError:
+        """Stop decoding; the error for ``count`` bad bytes (plus those since the last member)."""
+        self._stop()
+        detail = " (neither zero padding nor a gzip member)"
+        return _trailing_data_error(self._after_end + count, "gzip", detail)
+
+    def _stop(self) -> None:
+        self._state = GzipDecoderState.SWALLOW_DATA
+        self._tail = b""
 
     @property
     def has_unconsumed_tail(self) -> bool:
-        return bool(self._tail) and self._state != GzipDecoderState.SWALLOW_DATA
+        if self._state == GzipDecoderState.SWALLOW_DATA:
+            return self._pending is not None
+        return bool(self._tail)
 
     def flush(self) -> bytes:
+        """Decode any input still held (checking what follows the stream), then flush zlib."""
+        out = self.decompress(b"") if self.has_unconsumed_tail else b""
         if self._state == GzipDecoderState.SWALLOW_DATA:
             return b""
-        return self._obj.flush()
+        return out + self._obj.flush()
 
 
 class _ExcessKeepingDecoder(ContentDecoder):

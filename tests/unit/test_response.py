@@ -244,6 +244,9 @@ def _headers(coding: str | None) -> dict[str, str]:
 
 # urllib3 2.8 drops everything after the first gzip member when streaming with a limit.
 URLLIB3_LOSES_DATA = {("gzip-multi-member", "stream")}
+# Deliberate difference (issue 7, B6): urllib3 ignores junk after the end of the compressed
+# stream; pooltest raises DecodeError, as the standard library's gzip module does.
+POOLTEST_REFUSES_TRAILING = {"gzip-trailing-garbage", "deflate-trailing"}
 
 
 @pytest.mark.parametrize("case", sorted(ENCODED))
@@ -257,6 +260,11 @@ def test_decoding_matches_urllib3(case: str, style: str) -> None:
     ]
     if (case, style) in URLLIB3_LOSES_DATA:
         assert results[1] == _split(TEXT, 1000)
+    elif case in POOLTEST_REFUSES_TRAILING:
+        assert isinstance(results[0], (bytes, list))  # urllib3 decodes and drops the junk
+        assert isinstance(results[1], tuple)
+        assert results[1][0] == "DecodeError"
+        assert "bytes of trailing data after the" in results[1][1]
     else:
         assert results[1] == results[0]
 
