@@ -117,7 +117,7 @@ class Cassette:
             before_record_response=before_record_response,
         )
         self._comparisons = [as_comparison(m) for m in self.match_on]
-        self._keyers = [c.key for c in self._comparisons if c.indexable]
+        self._keyers = [c._keyer for c in self._comparisons if c._keyer is not None]
         self._checks = [c for c in self._comparisons if not c.indexable]
         # wire form of a request -> (filtered request, index key); see _matching()
         self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...]]] = {}

@@ -133,6 +133,21 @@ class Rules(Mapping[str, "str | None"]):
         known = self._seen.get(name)
         return self._secret(name) if known is None else known
 
+    def any_of(self, names: typing.Iterable[str]) -> bool:
+        """Whether a rule applies to any of the lower-case ``names`` (``in``, without the
+        per-name method calls: this runs for every request)."""
+        explicit, seen = self._explicit, self._seen
+        for name in names:
+            if name in explicit:
+                return True
+            if self._secrets:
+                known = seen.get(name)
+                if known is None:
+                    known = self._secret(name)
+                if known:
+                    return True
+        return False
+
     def __getitem__(self, name: str) -> str | None:
         if name in self._explicit:
             return self._explicit[name]
@@ -205,7 +220,7 @@ class Filters:
         """``request`` with headers, query, post data and sensitive values filtered."""
         uri, body = request.uri, request.body
         pairs: list[tuple[str, str]] = list(request.raw_headers)
-        if self.headers and any(name.lower() in self.headers for name, _ in pairs):
+        if self.headers and _applies(self.headers, [name.lower() for name, _ in pairs]):
             pairs = _filter_pairs(pairs, self.headers)
         if self.query and "?" in uri:
             uri = _filter_query(uri, self.query)
@@ -279,6 +294,13 @@ class Filters:
         return data
 
 
+def _applies(rules: Mapping[str, str | None], names: list[str]) -> bool:
+    """Whether any of the lower-case ``names`` has a rule."""
+    if isinstance(rules, Rules):
+        return rules.any_of(names)
+    return any(name in rules for name in names)
+
+
 def _filter_pairs(
     pairs: Iterable[tuple[str, str]], rules: Mapping[str, str | None]
 ) -> list[tuple[str, str]]:
@@ -297,8 +319,8 @@ def _filter_query(uri: str, rules: Mapping[str, str | None]) -> str:
     if not query:
         return uri
     if "%" not in query and "+" not in query:  # names need no decoding: a quick look first
-        names = (item.partition("=")[0].lower() for item in query.split("&"))
-        if not any(name in rules for name in names):
+        names = [item.partition("=")[0].lower() for item in query.split("&")]
+        if not _applies(rules, names):
             return uri
     parts = urlsplit(uri)
     if not parts.query:

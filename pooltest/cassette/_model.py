@@ -48,8 +48,7 @@ class Response:
     @property
     def is_chunked(self) -> bool:
         """Whether the response was sent with ``Transfer-Encoding: chunked``."""
-        value = self.header("transfer-encoding")
-        return value is not None and value.rsplit(",", 1)[-1].strip().lower() == "chunked"
+        return _is_chunked(self.header("transfer-encoding"))
 
     def for_replay(self, method: str) -> Response:
         """This response with a ``Content-Length`` that contradicts the body set to its length.
@@ -59,15 +58,27 @@ class Response:
         cut the body short or wait for bytes that never come, so the body wins. An empty body is
         left alone where emptiness is the framing (``HEAD``, 1xx, 204, 304), as is chunked.
         """
-        if self.is_chunked or method == "HEAD" or self.status < 200 or self.status in (204, 304):
-            return self
         length = str(len(self.body))
-        if all(v.strip() == length for n, v in self.headers if n.lower() == "content-length"):
+        if self._length_agrees(method, length):
             return self
         headers = tuple(
             (n, length if n.lower() == "content-length" else v) for n, v in self.headers
         )
         return replace(self, headers=headers, _wire=[])
+
+    def _length_agrees(self, method: str, length: str) -> bool:
+        """Whether :meth:`for_replay` keeps the headers as they are (one pass over them)."""
+        if method == "HEAD" or self.status < 200 or self.status in (204, 304):
+            return True
+        agrees = True
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == "transfer-encoding":
+                if _is_chunked(value):
+                    return True
+            elif lowered == "content-length" and value.strip() != length:
+                agrees = False
+        return agrees
 
     def wire_bytes(self) -> bytes:
         """The response as a server would send it (computed once, then cached).
@@ -78,8 +89,9 @@ class Response:
         if self._wire:
             return self._wire[0]
         lines = [f"{self.version} {self.status} {self.reason}".rstrip(" ")]
-        lines.extend(f"{name}: {value}" for name, value in self.headers)
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        lines.extend([f"{name}: {value}" for name, value in self.headers])
+        lines.append("\r\n")
+        head = "\r\n".join(lines).encode("latin-1")
         if self.is_chunked:
             body = (b"%x\r\n%b\r\n" % (len(self.body), self.body) if self.body else b"") + (
                 b"0\r\n\r\n"
@@ -88,6 +100,12 @@ class Response:
             body = self.body
         self._wire.append(head + body)
         return self._wire[0]
+
+
+def _is_chunked(transfer_encoding: str | None) -> bool:
+    if transfer_encoding is None:
+        return False
+    return transfer_encoding.rsplit(",", 1)[-1].strip().lower() == "chunked"
 
 
 @dataclass(frozen=True, slots=True)
