@@ -4,9 +4,10 @@ For each cassette size (100, 1,000 and 10,000 interactions at full size) every c
 the same recorded traffic (see ``_cassettes``) and, per round, replays a fresh random sample of
 distinct URLs spread over the whole cassette, so each request does real matching work:
 
-- pooltest: ``use_cassette(path, record_mode="none", allow_playback_repeats=True)`` around a
-  PoolManager; each request goes through the PoolManager, its pool, the cassette connection and
-  the response parser, as in a test;
+- pooltest: ``use_cassette(path, record_mode="none")`` around a PoolManager, both made afresh
+  each round outside the timing (as each test of a suite loads its cassette), so every request
+  is new to the cassette; each goes through the PoolManager, its pool, the cassette connection
+  and the response parser, as in a test;
 - vcrpy 9 + urllib3: ``vcr.use_cassette`` with the same options around urllib3's PoolManager.
   vcrpy compares a request with the recordings one by one, so the peers get fewer requests per
   round at the larger sizes (same method, fewer samples);
@@ -115,11 +116,18 @@ def _sample(seeds: random.Random, count: int, size: int) -> list[str]:
     return [item_path(i) for i in seeds.sample(range(count), min(size, count))]
 
 
-def _batch(fetch: Callable[[str], bytes], urls: Callable[[], Sequence[str]]) -> Callable[[], float]:
-    """A round: fetch each URL of a fresh sample; check the last body; CPU per request."""
+def _batch(
+    fetcher: Callable[[], Callable[[str], bytes]], urls: Callable[[], Sequence[str]]
+) -> Callable[[], float]:
+    """A round: fetch each URL of a fresh sample; check the last body; CPU per request.
+
+    ``fetcher()`` gives the round's fetch function, outside the timing: pooltest's makes a new
+    cassette each round, so a cassette that remembers requests it has seen starts cold.
+    """
 
     def one_round() -> float:
         chosen = urls()
+        fetch = fetcher()
 
         def batch() -> int:
             for url in chosen:
@@ -137,21 +145,28 @@ def _batch(fetch: Callable[[str], bytes], urls: Callable[[], Sequence[str]]) -> 
 def _pooltest(
     ctx: Context, count: int, per_round: int, seeds: random.Random, stack: contextlib.ExitStack
 ) -> Callable[[], float]:
+    """Every round replays through a cassette loaded afresh (from pooltest's parse cache,
+    outside the timing), so no request of the round has been seen by it before: pooltest's
+    per-cassette memo of request keys (which makes repeats cheaper) does not flatter it."""
     import pooltest
     from pooltest.poolmanager import PoolManager
 
     path = pooltest_cassette(ctx, count)
-    stack.enter_context(
-        pooltest.use_cassette(path, record_mode="none", allow_playback_repeats=True)
-    )
-    http = stack.enter_context(PoolManager())
-    http.request("GET", ctx.url(item_path(0)))  # warm-up: the pool exists before timing
+    round_stack = stack.enter_context(contextlib.ExitStack())
 
-    def fetch(url: str) -> bytes:
-        data: bytes = http.request("GET", url).data
-        return data
+    def fresh() -> Callable[[str], bytes]:
+        round_stack.close()
+        round_stack.enter_context(pooltest.use_cassette(path, record_mode="none"))
+        http = round_stack.enter_context(PoolManager())
+        http.connection_from_url(ctx.url("/"))  # the pool exists before timing
 
-    return _batch(fetch, _urls(ctx, seeds, count, per_round))
+        def fetch(url: str) -> bytes:
+            data: bytes = http.request("GET", url).data
+            return data
+
+        return fetch
+
+    return _batch(fresh, _urls(ctx, seeds, count, per_round))
 
 
 def _vcrpy(
@@ -171,7 +186,7 @@ def _vcrpy(
         data: bytes = http.request("GET", url).data
         return data
 
-    return _batch(fetch, _urls(ctx, seeds, count, per_round))
+    return _batch(lambda: fetch, _urls(ctx, seeds, count, per_round))
 
 
 def _responses(
@@ -192,7 +207,7 @@ def _responses(
         data: bytes = session.get(url).content
         return data
 
-    return _batch(fetch, _urls(ctx, seeds, count, per_round))
+    return _batch(lambda: fetch, _urls(ctx, seeds, count, per_round))
 
 
 def _urls(
