@@ -221,16 +221,18 @@ class Comparison:
         return f"<Comparison {self.name}{'' if self.indexable else ' (no key)'}>"
 
 
+_UNSET: typing.Any = object()
+
+
 def _memoized(name: str, compute: _Keyer) -> _Keyer:
     """``compute``, cached per request under ``name`` in the request's memo dict."""
 
     def key(request: Request) -> Hashable:
         memo: dict[str, Hashable] = request._memo
-        try:
-            return memo[name]
-        except KeyError:
+        value = memo.get(name, _UNSET)
+        if value is _UNSET:
             value = memo[name] = compute(request)
-            return value
+        return value
 
     return key
 

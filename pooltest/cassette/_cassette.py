@@ -52,7 +52,7 @@ from ._connection import cassette_connection_class
 from ._errors import CassetteNotFoundError, UnmatchedRequestError
 from ._filters import Filters, FilterSpec, RequestHook, ResponseHook
 from ._model import Interaction, Response, utc_now
-from ._request import Request
+from ._request import Request, split_uri
 
 if typing.TYPE_CHECKING:
     from pooltest.poolmanager import PoolManager
@@ -204,6 +204,7 @@ class Cassette:
         if port is not None and port != default:
             authority = f"{authority}:{port}"
         conn._origin = f"{scheme}://{authority}"
+        conn._origin_parts = split_uri(conn._origin)
         return typing.cast(BaseHTTPConnection, conn)
 
     def pool_manager(self, num_pools: int = 10, **kw: Any) -> PoolManager:

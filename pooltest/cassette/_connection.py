@@ -40,7 +40,7 @@ from pooltest._collections import HTTPHeaderDict
 from pooltest.connection import HTTPConnection, _asks_to_close
 
 from ._model import Response
-from ._request import Request
+from ._request import Request, _UriParts, split_uri, with_target
 
 if typing.TYPE_CHECKING:
     import socket
@@ -115,6 +115,7 @@ class CassetteConnectionMixin:
 
     _player: Player
     _origin: str
+    _origin_parts: _UriParts | None = None
     _virtual_open: bool = False
     _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
     _recording: Request | None = None
@@ -171,7 +172,9 @@ class CassetteConnectionMixin:
 
         def build() -> Request:
             _http11.encode_request_head(method, url, fields)  # validates: may raise
-            return _request_from_fields(method, url, fields, payload or b"", origin)
+            return _request_from_fields(
+                method, url, fields, payload or b"", origin, self._origin_parts
+            )
 
         wire = None
         if payload is None or len(payload) <= _REMEMBERED_BODY_SIZE:
@@ -276,16 +279,21 @@ def _request_from_fields(
     fields: list[tuple[str, _http11.HeaderValue]],
     body: bytes,
     origin: str,
+    origin_parts: _UriParts | None = None,
 ) -> Request:
-    """The :class:`Request` that crosses the wire (``origin`` completes an origin-form target).
+    """The :class:`Request` that crosses the wire (``origin`` completes an origin-form target;
+    ``origin_parts``, its :func:`split_uri`, saves splitting the whole URI again).
 
     Header values become the text that is sent: bytes as Latin-1, numbers in decimal.
     """
-    pairs = [
-        (name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields
-    ]
-    uri = target if "://" in target[:8] else origin + target
-    return Request(method, uri, pairs, body)
+    pairs = tuple(
+        [(name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields]
+    )
+    if target[:1] != "/":  # absolute-form (through a proxy), or "*"
+        uri = target if "://" in target[:8] else origin + target
+        return Request._sent(method.upper(), uri, pairs, body)
+    parts = None if origin_parts is None else with_target(origin_parts, target)
+    return Request._sent(method.upper(), origin + target, pairs, body, parts)
 
 
 def _wire_text(value: bytes | int) -> str:

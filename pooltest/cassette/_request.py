@@ -104,20 +104,48 @@ def split_uri(uri: str) -> _UriParts:
     port that is not all digits is ignored (the scheme's default applies). An empty path is
     ``"/"``, since that is what a request line carries for it.
     """
+    scheme, sep, rest = uri.partition("://")
+    if sep and scheme.isalpha() and scheme.isascii():  # the usual case, without the regex
+        end = len(rest)
+        for delimiter in "/?#":
+            found = rest.find(delimiter, 0, end)
+            if found >= 0:
+                end = found
+        authority, tail = rest[:end], rest[end:]
+        tail, _, fragment = tail.partition("#")
+        path, _, query_string = tail.partition("?")
+        return _uri_parts(scheme.lower(), authority, path, query_string, fragment)
     match = _URI_RE.match(uri)  # never None: every group of the pattern is optional
     groups = match.groups() if match else (None, None, uri, None, None)
-    scheme, authority, path, query_string, fragment = typing.cast(
+    found_scheme, authority, path, query_string, fragment = typing.cast(
         "tuple[str | None, str | None, str, str | None, str | None]", groups
     )
-    scheme = scheme.lower() if scheme else ""
+    return _uri_parts(
+        found_scheme.lower() if found_scheme else "",
+        authority or "",
+        path,
+        query_string or "",
+        fragment or "",
+    )
+
+
+def with_target(origin: _UriParts, target: str) -> _UriParts:
+    """The parts of ``origin`` (the parts of ``scheme://authority``) joined with the
+    origin-form ``target`` (``/path?query#fragment``)."""
+    rest, _, fragment = target.partition("#")
+    path, _, query_string = rest.partition("?")
+    return origin._replace(path=path or "/", query_string=query_string, fragment=fragment)
+
+
+def _uri_parts(
+    scheme: str, authority: str, path: str, query_string: str, fragment: str
+) -> _UriParts:
     host = port_text = ""
     if authority:
         host, port_text = _split_port(authority.rpartition("@")[2])
     explicit = port_text.isdigit() and port_text.isascii() and len(port_text) <= 5
     port = int(port_text) if explicit else DEFAULT_PORTS.get(scheme, 0)
-    return _UriParts(
-        scheme, host.lower(), port, explicit, path or "/", query_string or "", fragment or ""
-    )
+    return _UriParts(scheme, host.lower(), port, explicit, path or "/", query_string, fragment)
 
 
 def split_query(query_string: str) -> tuple[tuple[str, str], ...]:
@@ -244,11 +272,12 @@ class Request:
     _raw_headers: HeaderPairs
     _body: bytes
     _memo: dict[str, typing.Any]
-    # Caches: these slots stay unset (reading raises AttributeError) until first computed.
+    # Caches. The two every match reads start as None; the others stay unset (reading raises
+    # AttributeError) until first computed.
+    _uri_parts: _UriParts | None
+    _query: tuple[tuple[str, str], ...] | None
     _hash: int
     _headers: HTTPHeaderDict
-    _uri_parts: _UriParts
-    _query: tuple[tuple[str, str], ...]
     _content_type: tuple[str, dict[str, str]]
     _json: tuple[bool, object]
     _parts: tuple[Part, ...] | None
@@ -274,6 +303,30 @@ class Request:
         init(self, "_raw_headers", _header_pairs(headers))
         init(self, "_body", body)
         init(self, "_memo", {})
+        init(self, "_uri_parts", None)
+        init(self, "_query", None)
+
+    @classmethod
+    def _sent(
+        cls,
+        method: str,
+        uri: str,
+        headers: HeaderPairs,
+        body: bytes,
+        uri_parts: _UriParts | None = None,
+    ) -> Request:
+        """A request from values already in their stored form (upper-case method, pairs as a
+        tuple, bytes body), optionally with its URI already split: what a connection sends."""
+        request = cls.__new__(cls)
+        init = object.__setattr__
+        init(request, "_method", method)
+        init(request, "_uri", uri)
+        init(request, "_raw_headers", headers)
+        init(request, "_body", body)
+        init(request, "_memo", {})
+        init(request, "_uri_parts", uri_parts)
+        init(request, "_query", None)
+        return request
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"Request is immutable; cannot set {name!r}")
@@ -327,10 +380,10 @@ class Request:
 
     @property
     def _parts_of_uri(self) -> _UriParts:
-        try:
-            return self._uri_parts
-        except AttributeError:
+        parts = self._uri_parts
+        if parts is None:
             return self._cache("_uri_parts", split_uri(self._uri))
+        return parts
 
     @property
     def scheme(self) -> str:
@@ -364,10 +417,10 @@ class Request:
 
     def query_pairs(self) -> tuple[tuple[str, str], ...]:
         """The query's decoded ``(name, value)`` pairs, in order, blank values kept (cached)."""
-        try:
-            return self._query
-        except AttributeError:
+        query = self._query
+        if query is None:
             return self._cache("_query", split_query(self._parts_of_uri.query_string))
+        return query
 
     @property
     def query(self) -> list[tuple[str, str]]:
