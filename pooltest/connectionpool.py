@@ -99,11 +99,38 @@ _CONNECTION_ERRORS = (
 )
 
 
+class _SlotQueue(queue.LifoQueue):  # type: ignore[type-arg]
+    """The pools' queue of slots: a :class:`queue.LifoQueue` whose ``get`` and ``put`` take
+    only the queue's lock when they need not wait, and wake a waiting thread only when there
+    is one. Every request checks a connection out and back in, so this is on the hot path.
+    """
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        with self.mutex:
+            slots = self.queue
+            if slots:
+                item = slots.pop()
+                if self.not_full._waiters:  # type: ignore[attr-defined]
+                    self.not_full.notify()
+                return item
+        return super().get(block, timeout)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        with self.mutex:
+            if self.maxsize <= 0 or len(self.queue) < self.maxsize:
+                self.queue.append(item)
+                self.unfinished_tasks += 1
+                if self.not_empty._waiters:  # type: ignore[attr-defined]
+                    self.not_empty.notify()
+                return
+        super().put(item, block, timeout)
+
+
 class ConnectionPool:
     """Base of the pools: the origin (scheme, host, port) and closing on ``with`` exit."""
 
     scheme: str | None = None
-    QueueCls = queue.LifoQueue
+    QueueCls: type[queue.LifoQueue] = _SlotQueue  # type: ignore[type-arg]
 
     def __init__(self, host: str, port: int | None = None) -> None:
         if not host:
@@ -510,16 +537,17 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         conn = None
         clean_exit = False
         release_this_conn = release_conn
-        timeout_obj = self._get_timeout(timeout)
         try:
             conn = self._get_conn(timeout=pool_timeout)
-            conn.timeout = timeout_obj.connect_timeout  # type: ignore[assignment]
-            self._maybe_prepare_proxy(conn, url)
+            if self.proxy is not None:
+                timeout_obj = self._get_timeout(timeout)
+                conn.timeout = timeout_obj.connect_timeout  # type: ignore[assignment]
+                self._maybe_prepare_proxy(conn, url)
             response = self._make_request(
                 conn,
                 method,
                 url,
-                timeout=timeout_obj,
+                timeout=timeout,
                 body=body,
                 headers=headers,
                 chunked=chunked,

@@ -229,7 +229,7 @@ def _memoized(name: str, compute: _Keyer) -> _Keyer:
 
     def key(request: Request) -> Hashable:
         memo: dict[str, Hashable] = request._memo
-        value = memo.get(name, _UNSET)
+        value: Hashable = memo.get(name, _UNSET)
         if value is _UNSET:
             value = memo[name] = compute(request)
         return value

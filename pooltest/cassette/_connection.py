@@ -40,7 +40,7 @@ from pooltest._collections import HTTPHeaderDict
 from pooltest.connection import HTTPConnection, _asks_to_close
 
 from ._model import Response
-from ._request import Request, _UriParts, split_uri, with_target
+from ._request import Request, _UriParts, with_target
 
 if typing.TYPE_CHECKING:
     import socket
@@ -137,11 +137,15 @@ class CassetteConnectionMixin:
 
     @property
     def is_closed(self) -> bool:
-        return not self._virtual_open and self._real().is_closed
+        if self._virtual_open:
+            return False
+        return self._real().is_closed
 
     @property
     def is_connected(self) -> bool:
-        return self._virtual_open or self._real().is_connected
+        if self._virtual_open:
+            return True
+        return self._real().is_connected
 
     def _attach(self, sock: socket.socket) -> None:
         real = self._real()

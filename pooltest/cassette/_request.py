@@ -115,13 +115,18 @@ def split_uri(uri: str) -> _UriParts:
         tail, _, fragment = tail.partition("#")
         path, _, query_string = tail.partition("?")
         return _uri_parts(scheme.lower(), authority, path, query_string, fragment)
+    return _split_any_uri(uri)
+
+
+def _split_any_uri(uri: str) -> _UriParts:
+    """:func:`split_uri` for any string, by RFC 3986's appendix B regex."""
     match = _URI_RE.match(uri)  # never None: every group of the pattern is optional
     groups = match.groups() if match else (None, None, uri, None, None)
-    found_scheme, authority, path, query_string, fragment = typing.cast(
+    scheme, authority, path, query_string, fragment = typing.cast(
         "tuple[str | None, str | None, str, str | None, str | None]", groups
     )
     return _uri_parts(
-        found_scheme.lower() if found_scheme else "",
+        scheme.lower() if scheme else "",
         authority or "",
         path,
         query_string or "",

@@ -127,9 +127,16 @@ class Timeout:
     def clone(self) -> Timeout:
         """Return an unstarted copy with the same connect, read and total budgets.
 
-        The default sentinel is carried over as-is (it is never deep-copied).
+        The default sentinel is carried over as-is (it is never deep-copied). The values were
+        validated when this timeout was made, so the copy skips validation (pools clone a
+        timeout for every request).
         """
-        return Timeout(connect=self._connect, read=self._read, total=self.total)
+        copy = Timeout.__new__(Timeout)
+        copy._connect = self._connect
+        copy._read = self._read
+        copy.total = self.total
+        copy._start_connect = None
+        return copy
 
     def start_connect(self) -> float:
         """Stamp the start of the connection attempt and return the stamp.

@@ -665,6 +665,32 @@ def _split_host_port(host_port: str) -> tuple[str, str | None]:
     return host, significant or "0"
 
 
+# The URLs most programs send: lower-case http(s) scheme and host name (or IPv4 address), a
+# port, a path and query with nothing to encode, no userinfo and no fragment. parse_url's
+# normalisation leaves such a URL unchanged (but for dot segments, checked separately), so it
+# is split by this one anchored match. Every other URL takes the general path.
+_PLAIN_URL_RE = re.compile(
+    r"(https?)://([a-z0-9][a-z0-9.\-]*)(?::([0-9]{1,5}))?"
+    r"(/[A-Za-z0-9._~!$&'()*+,;=:@/\-]*)?(?:\?([A-Za-z0-9._~!$&'()*+,;=:@/?\-]*))?"
+)
+
+
+def _parse_plain_url(url: str) -> Url | None:
+    """``parse_url(url)`` for a URL :data:`_PLAIN_URL_RE` matches whole, else None."""
+    match = _PLAIN_URL_RE.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port_text, path, query = match.groups()
+    if path is not None and ("/." in path):
+        return None  # dot segments to remove
+    port = None if port_text is None else int(port_text)
+    if port is not None and port > 65535:
+        return None  # the general path raises
+    if path is None and query is not None:
+        path = ""
+    return Url._make((scheme, None, host, port, path, query, None))
+
+
 def parse_url(url: str) -> Url:
     """Split ``url`` into a :class:`Url`, normalising http(s) URLs as urllib3 2.x does.
 
@@ -681,6 +707,9 @@ def parse_url(url: str) -> Url:
     """
     if not url:
         return Url()
+    plain = _parse_plain_url(url)
+    if plain is not None:
+        return plain
     match = _SCHEME_RE.match(url)
     if match is not None:
         scheme: str | None = url[: match.end() - 1].lower()

@@ -1,0 +1,82 @@
+"""Fast paths on the request hot path give exactly what the general code gives.
+
+Each fast path handles only the inputs it recognises and hands everything else to the general
+code; these properties feed both with inputs built from the characters that matter (delimiters,
+dot segments, ports out of range, upper case, non-ASCII) and compare the results.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pooltest.cassette import _request
+from pooltest.exceptions import LocationParseError
+from pooltest.util import url as url_module
+
+_PIECES = st.sampled_from(
+    [*"abAZ09.-_~:/?#@%!$&'()*+,;=[] é", "/.", "/..", "..", ":65536", ":0080", ":", "//"]
+)
+_TAILS = st.lists(_PIECES, max_size=14).map("".join)
+_PREFIXES = st.sampled_from(["http://", "https://", "HTTP://", "", "ftp://", "http:"])
+
+
+def _general_parse(url: str) -> url_module.Url | None:
+    """parse_url without its fast path (None when it raises)."""
+    saved = url_module._parse_plain_url
+    url_module._parse_plain_url = lambda url: None
+    try:
+        return url_module.parse_url(url)
+    except LocationParseError:
+        return None
+    finally:
+        url_module._parse_plain_url = saved
+
+
+@settings(max_examples=3000)
+@given(_PREFIXES, _TAILS)
+def test_plain_url_fast_path_agrees_with_the_general_parser(prefix: str, tail: str) -> None:
+    url = prefix + tail
+    plain = url_module._parse_plain_url(url)
+    if plain is not None:
+        assert plain == _general_parse(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/item/000123",
+        "https://api.example.test/a/b?x=1&y=2",
+        "http://localhost",
+        "http://h.test?q",
+        "http://h.test:0080/",
+    ],
+)
+def test_plain_urls_take_the_fast_path(url: str) -> None:
+    assert url_module._parse_plain_url(url) == _general_parse(url)
+    assert url_module._parse_plain_url(url) is not None
+
+
+@pytest.mark.parametrize(
+    "url", ["HTTP://h/", "http://H/", "http://h/a/../b", "http://h:99999/", "http://u@h/"]
+)
+def test_other_urls_take_the_general_path(url: str) -> None:
+    assert url_module._parse_plain_url(url) is None
+
+
+@settings(max_examples=3000)
+@given(_PREFIXES, _TAILS)
+def test_split_uri_fast_path_agrees_with_the_rfc3986_regex(prefix: str, tail: str) -> None:
+    uri = prefix + tail
+    assert _request.split_uri(uri) == _request._split_any_uri(uri)
+
+
+@settings(max_examples=3000)
+@given(
+    st.sampled_from(["http://127.0.0.1:8080", "https://h", "http://[::1]:80", "http://u@H:0080"]),
+    _TAILS.map(lambda tail: "/" + tail),
+)
+def test_target_joined_to_split_origin_equals_split_of_the_whole(origin: str, target: str) -> None:
+    whole = _request.split_uri(origin + target)
+    assert _request.with_target(_request.split_uri(origin), target) == whole
