@@ -104,6 +104,31 @@ def encode_request_head(
     return "\r\n".join(lines).encode("latin-1")
 
 
+# Header fields already checked by check_fields: a client sends the same few fields over and
+# over, so each distinct field is checked once (bounded; a set add is atomic).
+_CHECKED_FIELDS: set[tuple[str, HeaderValue]] = set()
+
+
+def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderValue]]) -> None:
+    """Validate a request as :func:`encode_request_head` does, without serialising it.
+
+    Raises what :func:`encode_request_head` raises, ``UnicodeEncodeError`` for a value that is
+    not Latin-1 included.
+    """
+    check_method(method)
+    check_target(target)
+    checked = _CHECKED_FIELDS
+    for field in fields:
+        if field in checked:
+            continue
+        name, value = field
+        if _TOKEN.fullmatch(name) is None:
+            raise ValueError(f"Invalid header name {name!r}")
+        _header_value(name, value).encode("latin-1")
+        if len(checked) < 4096:
+            checked.add(field)
+
+
 def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) -> None:
     """Validate a method and header fields as :func:`encode_request_head` would.
 

@@ -175,7 +175,7 @@ class CassetteConnectionMixin:
         origin = self._origin
 
         def build() -> Request:
-            _http11.encode_request_head(method, url, fields)  # validates: may raise
+            _http11.check_fields(method, url, fields)  # may raise, as sending would
             return _request_from_fields(
                 method, url, fields, payload or b"", origin, self._origin_parts
             )

@@ -7,10 +7,13 @@ dot segments, ports out of range, upper case, non-ASCII) and compare the results
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pooltest import _http11
 from pooltest.cassette import _request
 from pooltest.exceptions import LocationParseError
 from pooltest.util import url as url_module
@@ -80,3 +83,34 @@ def test_split_uri_fast_path_agrees_with_the_rfc3986_regex(prefix: str, tail: st
 def test_target_joined_to_split_origin_equals_split_of_the_whole(origin: str, target: str) -> None:
     whole = _request.split_uri(origin + target)
     assert _request.with_target(_request.split_uri(origin), target) == whole
+
+
+_FIELD_VALUES = st.one_of(
+    st.text(st.sampled_from(list("ab \t:\r\n\x00\x7fé€")), max_size=6),
+    st.binary(max_size=4),
+    st.integers(-5, 5),
+)
+_FIELD_NAMES = st.text(st.sampled_from(list("Ab-_:; \r\n\x00é")), max_size=6)
+
+
+def _outcome(check: Callable[..., object], *args: object) -> str:
+    try:
+        check(*args)
+    except Exception as e:
+        return type(e).__name__
+    return "ok"
+
+
+@settings(max_examples=3000)
+@given(
+    st.sampled_from(["GET", "POST", "G T", "GET\r\n", ""]),
+    st.sampled_from(["/", "/a?b", "/a b", "/\x00"]),
+    st.lists(st.tuples(_FIELD_NAMES, _FIELD_VALUES), max_size=4),
+)
+def test_check_fields_accepts_and_refuses_what_encoding_does(
+    method: str, target: str, fields: list[tuple[str, str | bytes | int]]
+) -> None:
+    """Checked fields are remembered: asking twice must not change the answer."""
+    expected = _outcome(_http11.encode_request_head, method, target, fields)
+    assert _outcome(_http11.check_fields, method, target, fields) == expected
+    assert _outcome(_http11.check_fields, method, target, fields) == expected
