@@ -118,13 +118,17 @@ def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderVal
     check_method(method)
     check_target(target)
     checked = _CHECKED_FIELDS
+    unchecked: list[tuple[tuple[str, HeaderValue], str]] = []
     for field in fields:
-        if field in checked:
-            continue
-        name, value = field
-        if _TOKEN.fullmatch(name) is None:
-            raise ValueError(f"Invalid header name {name!r}")
-        _header_value(name, value).encode("latin-1")
+        if field not in checked:
+            name, value = field
+            if _TOKEN.fullmatch(name) is None:
+                raise ValueError(f"Invalid header name {name!r}")
+            unchecked.append((field, _header_value(name, value)))
+    # Encoding comes last, as in encode_request_head: a bad name or value anywhere wins.
+    target.encode("latin-1")
+    for field, text in unchecked:
+        text.encode("latin-1")
         if len(checked) < 4096:
             checked.add(field)
 
