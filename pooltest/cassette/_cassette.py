@@ -302,7 +302,19 @@ class Cassette:
 
     def record(self, request: Request, response: Response) -> None:
         """Keep a live exchange (filtered, hooks applied) as a new interaction."""
-        stored_request = self.filters.recordable_request(self._filtered(request))
+        self._keep(self._filtered(request), response)
+
+    def record_wire(
+        self, wire: Hashable | None, build: Callable[[], Request], response: Response
+    ) -> None:
+        """:meth:`record` for a request that :meth:`play_wire` saw as ``wire``/``build``: its
+        filtered form is taken from the matching memo, so it is built and filtered only if the
+        memo no longer holds it (or never did: ``wire=None``)."""
+        memo = None if wire is None else self._matching_memo.get(wire)
+        self._keep(self._filtered(build()) if memo is None else memo[0], response)
+
+    def _keep(self, filtered: Request, response: Response) -> None:
+        stored_request = self.filters.recordable_request(filtered)
         if stored_request is None:
             return
         if self.decode_compressed_response:
@@ -426,6 +438,8 @@ class Cassette:
                 if i not in unused
                 and (not replaced_keys or self._key(i.request) not in replaced_keys)
             ]
+            if not kept:
+                return ours  # nothing on disk to deduplicate against: skip hashing ours
             known = set(kept)
             return kept + [i for i in ours if i not in known]
 

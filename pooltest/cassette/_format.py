@@ -78,7 +78,9 @@ Saving
 scalars (plain when the YAML emitter would write them plain, else single-quoted) and binary
 bodies (``!!binary`` base64 blocks); an interaction with any other scalar is handed whole to
 the YAML dumper. The result is byte for byte what the dumper writes for the whole document, only
-an order of magnitude faster.
+an order of magnitude faster. Header fields repeat from one interaction to the next (a client's
+request headers; a server's response headers within the second of their ``Date``), so the
+rendered ``headers:`` block of each distinct tuple of fields is remembered (a bounded memo).
 
 :func:`save` writes a temporary file in the target's directory, flushes and fsyncs it, renames
 it over the target with :func:`os.replace` and fsyncs the directory: a crash at any moment
@@ -1140,21 +1142,20 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
     :class:`_NotFast`; ``ValueError`` for unsafe header text or reasons, as :func:`dumps`.
     Returns whether a body was written as a (``!!binary``) block scalar."""
     request, response = interaction.request, interaction.response
-    request_headers, request_order = _grouped(request.raw_headers, "request")
-    headers, order = _grouped(response.headers, "response")
+    request_headers, request_order = _header_block(request.raw_headers, "request")
+    headers, order = _header_block(response.headers, "response")
     if _UNSAFE_LINE_TEXT.search(response.reason):
         raise ValueError(f"reason phrase {response.reason!r} holds CR, LF or non-latin-1 text")
     request_body = _body_text(request.body, "\n      ") if request.body else "null"
     response_body = _body_text(response.body, "\n        ")
     add = out.append
-    add("- request:\n    body: ")
-    add(request_body)
-    _emit_headers(request_headers, "\n    headers:", out)
-    add(f"\n    method: {_scalar(request.method)}\n    uri: {_scalar(request.uri)}")
-    add(f"\n  response:\n    body:\n      string: {response_body}")
-    _emit_headers(headers, "\n    headers:", out)
-    add(f"\n    status:\n      code: {response.status:d}\n")
-    add(f"      message: {_scalar(response.reason)}\n")
+    add(
+        f"- request:\n    body: {request_body}{request_headers}"
+        f"\n    method: {_scalar(request.method)}\n    uri: {_scalar(request.uri)}"
+        f"\n  response:\n    body:\n      string: {response_body}{headers}"
+        f"\n    status:\n      code: {response.status:d}\n"
+        f"      message: {_scalar(response.reason)}\n"
+    )
     if order is not None:
         add("    pooltest_header_order:\n")
         out.extend([f"    - {_scalar(name)}\n" for name in order])
@@ -1165,6 +1166,34 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
         add("  pooltest_request_header_order:\n")
         out.extend([f"  - {_scalar(name)}\n" for name in request_order])
     return request_body[0] == "!" or response_body[0] == "!"  # "'!...'" if quoted
+
+
+# Header fields (a tuple of pairs) -> their rendered ``headers:`` block and wire order (see
+# _grouped). Requests repeat the same fields, responses mostly do within a second (``Date``).
+_HeaderBlock = tuple[str, "list[str] | None"]
+_BLOCK_MEMO_LIMIT: Final = 1024
+_block_memo: dict[tuple[tuple[str, str], ...], _HeaderBlock] = {}
+
+
+def _header_block(pairs: Sequence[tuple[str, str]], side: str) -> _HeaderBlock:
+    """The ``headers:`` block of ``pairs`` as the dumper writes it, and the wire order of names
+    when grouping loses it (see :func:`_grouped`); raises as :func:`_grouped` and
+    :class:`_NotFast`. Computed once per distinct tuple of fields (the order list is shared:
+    callers only read it)."""
+    memo = _block_memo
+    if type(pairs) is tuple:
+        block = memo.get(pairs)
+        if block is not None:
+            return block
+    grouped, order = _grouped(pairs, side)
+    out: list[str] = []
+    _emit_headers(grouped, "\n    headers:", out)
+    block = ("".join(out), order)
+    if type(pairs) is tuple:
+        if len(memo) >= _BLOCK_MEMO_LIMIT:
+            memo.clear()
+        memo[pairs] = block
+    return block
 
 
 def _emit_headers(headers: dict[str, list[str]], lead: str, out: list[str]) -> None:
@@ -1188,9 +1217,15 @@ def _body_text(body: bytes, indent: str) -> str:
     raise _NotFast  # a literal block: indentation and chomping are the emitter's business
 
 
+# What isoformat() makes of an aware UTC datetime: always a plain YAML timestamp.
+_ISO_UTC: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?\+00:00"
+)
+
+
 def _timestamp_text(moment: _dt.datetime) -> str:
     text = _utc_text(moment)
-    if _RESOLVE(ScalarNode, text, (True, False)) != _TIMESTAMP:
+    if _ISO_UTC.fullmatch(text) is None and _RESOLVE(ScalarNode, text, (True, False)) != _TIMESTAMP:
         raise _NotFast
     return text
 
