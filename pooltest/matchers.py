@@ -190,7 +190,8 @@ class Comparison:
 
     ``differences(live, recorded)`` lists how they differ (empty: they match). ``key(request)``
     is a hashable value such that two requests match exactly when their keys are equal, or
-    None for every request when the comparison has no key (``indexable`` is False). A
+    None for every request when the comparison has no key (``indexable`` is False); it must be a
+    pure function of the request, as cassettes remember it per distinct request sent. A
     comparison is also a vcrpy-style matcher: ``comparison(r1, r2)`` returns None on a match and
     raises ``AssertionError`` (explaining the differences) otherwise.
     """

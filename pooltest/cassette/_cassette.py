@@ -8,8 +8,10 @@ anything else, so it is compared with recordings exactly as it would be stored.
 Rule 2 — match by key. Each ``match_on`` comparison that can be expressed as a key (method,
 scheme, host, port, path, query, headers, body, ...) contributes to a tuple; recordings are
 indexed by that tuple when the cassette loads, so finding the candidates for a request is one
-dictionary lookup whatever the cassette's size. Comparisons without a key (custom callables)
-are then checked on those candidates only.
+dictionary lookup whatever the cassette's size. A request's filtered form and key are
+remembered by its wire form (see :meth:`Cassette.play_wire`), so keys must be pure functions of
+the request. Comparisons without a key (custom callables) are then checked on those candidates
+only.
 
 Rule 3 — in order, once each. Among the candidates, the first one not yet played answers:
 the n-th identical request gets the n-th recording. With ``allow_playback_repeats=True`` a
