@@ -122,7 +122,7 @@ class Cassette:
         self._keyers = [c._keyer for c in self._comparisons if c._keyer is not None]
         self._checks = [c for c in self._comparisons if not c.indexable]
         # wire form of a request -> (filtered request, index key); see _matching()
-        self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...]]] = {}
+        self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...] | None]] = {}
         self._clock = Clock(freeze_time)
         self._lock = threading.RLock()
         self._activation: _routing.Activation | None = None
@@ -168,6 +168,7 @@ class Cassette:
         self._index = {}
         self._cursor = {}
         self._wire_cache = {}
+        self._matching_memo = {}  # it may hold "no key" answers given while the index was empty
         for position, interaction in enumerate(self.interactions):
             self._index.setdefault(self._key(interaction.request), []).append(position)
 
@@ -238,13 +239,14 @@ class Cassette:
         memo = self._matching_memo.get(wire)
         if memo is None:
             filtered = self._filtered(build())
-            memo = (filtered, self._key(filtered))
+            # Nothing to look up in an empty index (a cassette being recorded afresh): no key.
+            memo = (filtered, self._key(filtered) if self._index else None)
             if len(self._matching_memo) >= _MATCHING_MEMO_SIZE:
                 self._matching_memo.clear()
             self._matching_memo[wire] = memo
         return self._play(*memo)
 
-    def _play(self, filtered: Request, key: tuple[Hashable, ...]) -> Interaction | None:
+    def _play(self, filtered: Request, key: tuple[Hashable, ...] | None) -> Interaction | None:
         with self._lock:
             self.requests.append(filtered)
             if self._may_replay:
@@ -266,7 +268,9 @@ class Cassette:
             filtered = memo[_FILTERED] = self.filters.request(request)
         return filtered
 
-    def _find(self, request: Request, key: tuple[Hashable, ...]) -> int | None:
+    def _find(self, request: Request, key: tuple[Hashable, ...] | None) -> int | None:
+        if key is None:
+            return None
         candidates = self._index.get(key)
         if not candidates:
             return None
@@ -298,7 +302,7 @@ class Cassette:
         cached = self._wire_cache.get(id(interaction))
         if cached is None:
             response = self.filters.replayed_response(interaction.response)
-            cached = response.for_replay(interaction.request.method).wire_bytes()
+            cached = response.replay_wire(interaction.request.method)
             self._wire_cache[id(interaction)] = cached
         return cached
 

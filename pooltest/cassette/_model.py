@@ -70,15 +70,39 @@ class Response:
         """Whether :meth:`for_replay` keeps the headers as they are (one pass over them)."""
         if method == "HEAD" or self.status < 200 or self.status in (204, 304):
             return True
+        if self.is_chunked:
+            return True
+        return all(
+            value.strip() == length
+            for name, value in self.headers
+            if name.lower() == "content-length"
+        )
+
+    def replay_wire(self, method: str) -> bytes:
+        """``for_replay(method).wire_bytes()``, in one pass over the headers and not cached
+        (a cassette caches it per interaction)."""
+        length = str(len(self.body))
+        keeps_length = method == "HEAD" or self.status < 200 or self.status in (204, 304)
+        chunked: bool | None = None  # decided by the first Transfer-Encoding, as is_chunked
+        length_lines: list[int] = []
         agrees = True
+        lines = [f"{self.version} {self.status} {self.reason}".rstrip(" ")]
         for name, value in self.headers:
-            lowered = name.lower()
-            if lowered == "transfer-encoding":
-                if _is_chunked(value):
-                    return True
-            elif lowered == "content-length" and value.strip() != length:
-                agrees = False
-        return agrees
+            if len(name) in (14, 17):  # the lengths of Content-Length and Transfer-Encoding
+                lowered = name.lower()
+                if lowered == "content-length":
+                    length_lines.append(len(lines))
+                    agrees = agrees and value.strip() == length
+                elif lowered == "transfer-encoding" and chunked is None:
+                    chunked = _is_chunked(value)
+            lines.append(f"{name}: {value}")
+        if not (agrees or chunked or keeps_length):  # every Content-Length says the length
+            for position in length_lines:
+                name = lines[position].partition(":")[0]
+                lines[position] = f"{name}: {length}"
+        lines.append("\r\n")
+        head = "\r\n".join(lines).encode("latin-1")
+        return head + (_one_chunk(self.body) if chunked else self.body)
 
     def wire_bytes(self) -> bytes:
         """The response as a server would send it (computed once, then cached).
@@ -92,14 +116,13 @@ class Response:
         lines.extend([f"{name}: {value}" for name, value in self.headers])
         lines.append("\r\n")
         head = "\r\n".join(lines).encode("latin-1")
-        if self.is_chunked:
-            body = (b"%x\r\n%b\r\n" % (len(self.body), self.body) if self.body else b"") + (
-                b"0\r\n\r\n"
-            )
-        else:
-            body = self.body
-        self._wire.append(head + body)
+        self._wire.append(head + (_one_chunk(self.body) if self.is_chunked else self.body))
         return self._wire[0]
+
+
+def _one_chunk(body: bytes) -> bytes:
+    """``body`` framed as one chunk (none if empty) and the last chunk."""
+    return (b"%x\r\n%b\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
 
 
 def _is_chunked(transfer_encoding: str | None) -> bool:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from pooltest import _http11
 from pooltest.cassette import _request
+from pooltest.cassette._model import Response
 from pooltest.exceptions import LocationParseError
 from pooltest.util import url as url_module
 
@@ -115,3 +116,30 @@ def test_check_fields_accepts_and_refuses_what_encoding_does(
     expected = _outcome(_http11.encode_request_head, method, target, fields)
     assert _outcome(_http11.check_fields, method, target, fields) == expected
     assert _outcome(_http11.check_fields, method, target, fields) == expected
+
+
+_HEADER_NAMES = st.sampled_from(
+    [
+        "Content-Length",
+        "content-length",
+        "Transfer-Encoding",
+        "TRANSFER-ENCODING",
+        "X-Long-Name-17",
+        "Date",
+    ]
+)
+_HEADER_VALUES = st.sampled_from(["0", "3", "5", " 3 ", "chunked", "gzip, chunked", "gzip", "x"])
+
+
+@settings(max_examples=3000)
+@given(
+    st.sampled_from([100, 200, 204, 304, 404]),
+    st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=4),
+    st.sampled_from([b"", b"abc", b"hello"]),
+    st.sampled_from(["GET", "HEAD", "POST"]),
+)
+def test_replay_wire_is_for_replay_then_wire_bytes(
+    status: int, headers: list[tuple[str, str]], body: bytes, method: str
+) -> None:
+    response = Response(status, "Some Reason", tuple(headers), body)
+    assert response.replay_wire(method) == response.for_replay(method).wire_bytes()
