@@ -54,6 +54,8 @@ _NON_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 
 # Request heads are built from str and encoded once; header values may also arrive as bytes/int.
 HeaderValue = str | bytes | int
+#: ``on_head(version, status, reason, header pairs)`` of :func:`read_response`.
+HeadListener = Callable[[str, int, str, list[tuple[str, str]]], None]
 
 
 def check_method(method: str) -> None:
@@ -282,15 +284,19 @@ def read_response(
     *,
     request_wants_close: bool = False,
     sock_shutdown: Callable[[int], None] | None = None,
+    on_head: HeadListener | None = None,
 ) -> HTTPResponse:
     """Parse one response from ``fp`` and wrap its body in an :class:`HTTPResponse`.
 
     ``on_done(reusable)`` is called exactly once, when the body has been read to its end or
     abandoned: ``reusable`` is True only if the body ended cleanly and the exchange allows the
     transport to carry another request (see the module docstring). With ``preload_content`` that
-    happens before this function returns.
+    happens before this function returns. ``on_head(version, status, reason, pairs)`` is called
+    with the final head as soon as it is parsed, before any body byte is read.
     """
     version, status, reason, pairs = read_response_head(fp)
+    if on_head is not None:
+        on_head(version, status, reason, pairs)
     headers = HTTPHeaderDict._from_pairs(pairs)
     method = options.request_method
     chunked, length, self_delimited = body_framing(method, status, headers)

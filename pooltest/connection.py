@@ -129,6 +129,9 @@ class HTTPConnection:
     ]
     #: Whether the peer's certificate was verified (always False for plain HTTP).
     is_verified: bool = False
+    #: Told each final response head as it is parsed (see ``_http11.read_response``); a
+    #: recording connection sets it, plain connections leave it None.
+    _head_listener: _http11.HeadListener | None = None
     #: Whether a TLS proxy's certificate was verified; None when no proxy is connected.
     proxy_is_verified: bool | None = None
 
@@ -505,6 +508,7 @@ class HTTPConnection:
             self._body_done_callback(),
             request_wants_close=self._wants_close,
             sock_shutdown=sock.shutdown,
+            on_head=self._head_listener,
         )
         self._response_options = None
         self._pending = None

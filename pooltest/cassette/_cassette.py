@@ -208,6 +208,7 @@ class Cassette:
             authority = f"{authority}:{port}"
         conn._origin = f"{scheme}://{authority}"
         conn._origin_parts = split_uri(conn._origin)
+        conn._head_listener = conn._record_head
         return typing.cast(BaseHTTPConnection, conn)
 
     def pool_manager(self, num_pools: int = 10, **kw: Any) -> PoolManager:

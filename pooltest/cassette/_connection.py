@@ -16,14 +16,12 @@ class). Such a connection behaves like the real one, except where the cassette d
 ``getresponse()``
     For a replay, the recorded response is turned back into wire bytes and parsed by
     :func:`pooltest._http11.read_response` — the same parser, framing, keep-alive logic and
-    content decoding as live. For a live exchange, every byte the response parser consumes is
-    teed; when the body has been read to its end, the teed bytes become the recorded response
-    (status, reason, header fields in order, body still content-encoded, framing removed). The
-    parser has accepted those bytes already, so a plain head with a length-framed body is split
-    directly; any head the parser would change (folded or dropped lines, interim responses,
-    bare CR or LF) or a chunked body is parsed again. The request is not built again either:
-    the cassette finds the filtered form it made when it looked for a recording. A streamed
-    download is thus recorded as the caller reads it, never read ahead.
+    content decoding as live. For a live exchange, the parser hands the connection the final
+    response head it read (``read_response``'s ``on_head``), and every body byte the parser
+    consumes is teed; when the body has been read to its end, that head and the body with its
+    framing removed (still content-encoded) become the recorded response. The request is not
+    built again either: the cassette finds the filtered form it made when it looked for a
+    recording. A streamed download is thus recorded as the caller reads it, never read ahead.
 
 A replayed exchange leaves the connection "open" exactly when a live one would have been kept
 alive, so pools count connections and reuse them as they do live.
@@ -130,6 +128,7 @@ class CassetteConnectionMixin:
     _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
     _recording: tuple[str, Hashable | None, Callable[[], Request]] | None = None
     _tee: _Tee | None = None
+    _head: tuple[str, int, str, tuple[tuple[str, str], ...]] | None = None
 
     def connect(self) -> None:
         """Open nothing yet: a socket is opened only when a live exchange needs one."""
@@ -143,6 +142,7 @@ class CassetteConnectionMixin:
         self._virtual_open = False
         self._replay = None
         self._recording = None
+        self._head = None
         self._real().close()
 
     @property
@@ -242,12 +242,21 @@ class CassetteConnectionMixin:
         typing.cast(HTTPConnection, self)._body_open = False
         self._virtual_open = reusable
 
+    def _record_head(
+        self, version: str, status: int, reason: str, pairs: list[tuple[str, str]]
+    ) -> None:
+        """The live parser read the final head: keep it, and from here tee the body only."""
+        if self._recording is not None and self._tee is not None:
+            self._head = (version, status, reason, tuple(pairs))
+            self._tee.captured.clear()
+
     def _on_body_done(self, reusable: bool) -> None:
         recording, self._recording = self._recording, None
+        head, self._head = self._head, None
         tee = self._tee
-        if recording is not None and tee is not None:
+        if recording is not None and tee is not None and head is not None:
             method, wire, build = recording
-            response = _response_from_wire(tee.captured, method)
+            response = _recorded_response(head, tee.captured, method)
             tee.captured.clear()
             if response is not None:
                 self._player.record_wire(wire, build, response)
@@ -317,78 +326,20 @@ def _wire_text(value: bytes | int) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _response_from_wire(data: bytearray, method: str) -> Response | None:
-    """Parse captured response bytes back into a :class:`Response` (None if incomplete).
-
-    The live parser has already accepted these very bytes, so only its transformations matter
-    here: a plain head (CRLF line ends only, no interim response, no folded, bare-CR, nameless
-    or non-token header lines, no ``Transfer-Encoding``, at most one ``Content-Length``) whose
-    body is complete is split directly; anything else goes through the parser again.
-    """
-    end = data.find(b"\r\n\r\n")
-    head = _plain_head(data[:end].decode("latin-1")) if end > 0 else None
-    if head is not None:
-        version, status, reason, pairs, length = head
-        if method == "HEAD" or status < 200 or status in (204, 304):
-            length = 0  # no body, whatever the headers say
-        body = bytes(data[end + 4 :])
-        if length is None or len(body) == length:
-            return Response(status, reason, tuple(pairs), body, version)
-    return _reparsed(bytes(data), method)
-
-
-_PlainHead = tuple[str, int, str, list[tuple[str, str]], "int | None"]
-
-
-def _plain_head(text: str) -> _PlainHead | None:
-    """``(version, status, reason, header pairs, Content-Length)`` of a head the parser reads
-    as is and whose body is framed by its length or by the end of the stream (see
-    :func:`_response_from_wire`), else None."""
-    lines = text.split("\r\n")
-    crlfs = len(lines) - 1
-    if text.count("\r") != crlfs or text.count("\n") != crlfs:
-        return None  # a bare CR or LF: the parser's business
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        return None
-    status = int(parts[1])
-    if status < 200 and status != 101:
-        return None  # interim responses came first
-    pairs = []
-    length: int | None = None
-    known = _http11._TOKEN_NAMES  # names the parser has checked to be tokens
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if not colon or line[0] in " \t":
-            return None  # obsolete folding, or a line the parser drops
-        if name not in known:
-            if _http11._TOKEN.fullmatch(name) is None:
-                return None
-            if len(known) < 4096:
-                known.add(name)
-        value = value.strip(" \t")
-        if len(name) in (14, 17):  # Content-Length, Transfer-Encoding
-            lowered = name.lower()
-            if lowered == "transfer-encoding":
-                return None
-            if lowered == "content-length":
-                if length is not None or not (value.isdigit() and value.isascii()):
-                    return None
-                length = int(value)
-        pairs.append((name, value))
-    reason = parts[2].strip() if len(parts) == 3 else ""
-    return parts[0], status, reason, pairs, length
-
-
-def _reparsed(data: bytes, method: str) -> Response | None:
-    """:func:`_response_from_wire` through the response parser itself."""
-    fp = io.BytesIO(data)
-    version, status, reason, pairs = _http11.read_response_head(fp)
-    headers = HTTPHeaderDict._from_pairs(pairs)
-    chunked, length, _ = _http11.body_framing(method, status, headers)
-    reader = BodyReader(fp, chunked=chunked, length=length)
+def _recorded_response(
+    head: tuple[str, int, str, tuple[tuple[str, str], ...]], body: bytearray, method: str
+) -> Response | None:
+    """The :class:`Response` to keep: the head the live parser read, and the body bytes it
+    consumed with their framing removed (None if the body did not complete)."""
+    version, status, reason, pairs = head
+    chunked, length, _ = _http11.body_framing(method, status, HTTPHeaderDict._from_pairs(pairs))
+    if not chunked:
+        if length is not None and len(body) != length:
+            return None
+        return Response(status, reason, pairs, bytes(body), version)
+    reader = BodyReader(io.BytesIO(body), chunked=True, length=None)
     try:
-        body = reader.read()
+        data = reader.read()
     except Exception:  # an exchange that did not complete is not recorded
         return None
-    return Response(status, reason, tuple(pairs), body, version)
+    return Response(status, reason, pairs, data, version)
