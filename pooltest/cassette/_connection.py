@@ -68,9 +68,6 @@ class Player(typing.Protocol):
     def response_wire(self, interaction: Interaction) -> bytes:
         """The bytes a server would send for the recorded response."""
 
-    def record(self, request: Request, response: Response) -> None:
-        """Keep a live exchange."""
-
     def record_wire(
         self, wire: Hashable | None, build: Callable[[], Request], response: Response
     ) -> None:
