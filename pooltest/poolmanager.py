@@ -367,7 +367,7 @@ class PoolManager(RequestMethods):
             context["host"] = host
             entry = (key_fn(context.copy()), context)
             memo.remember((scheme, host, port, key_fn), entry)
-        return self.connection_from_pool_key(entry[0], request_context=entry[1].copy())
+        return self._pool_for_key(entry[0], entry[1])
 
     def connection_from_context(self, request_context: dict[str, Any]) -> HTTPConnectionPool:
         """The pool for a request context (see the module docstring)."""
@@ -390,9 +390,18 @@ class PoolManager(RequestMethods):
         self, pool_key: PoolKey, request_context: dict[str, Any]
     ) -> HTTPConnectionPool:
         """The pool stored under ``pool_key``, created from ``request_context`` if missing."""
+        return self._pool_for_key(pool_key, request_context, copy=False)
+
+    def _pool_for_key(
+        self, pool_key: PoolKey, request_context: dict[str, Any], copy: bool = True
+    ) -> HTTPConnectionPool:
+        """:meth:`connection_from_pool_key`; with ``copy``, a pool is created from a copy of
+        ``request_context`` (which creating a pool may change), made only then."""
         with self.pools.lock:
             pool = self.pools.get(pool_key)
             if pool is None:
+                if copy:
+                    request_context = request_context.copy()
                 scheme = request_context["scheme"]
                 host = request_context["host"]
                 port = request_context["port"]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -187,6 +187,10 @@ class Filters:
     sensitive: dict[str, str] = field(default_factory=dict)
     before_record_request: RequestHook | None = None
     before_record_response: ResponseHook | None = None
+    #: Header tuples seen to need no header rule (requests repeat the same few).
+    _unfiltered_headers: set[tuple[tuple[str, str], ...]] = field(
+        default_factory=set, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -219,19 +223,23 @@ class Filters:
     def request(self, request: Request) -> Request:
         """``request`` with headers, query, post data and sensitive values filtered."""
         uri, body = request.uri, request.body
-        pairs: list[tuple[str, str]] = list(request.raw_headers)
-        if self.headers and _applies(self.headers, [name.lower() for name, _ in pairs]):
-            pairs = _filter_pairs(pairs, self.headers)
+        raw = request.raw_headers
+        pairs: Sequence[tuple[str, str]] = raw
+        if self.headers and raw not in self._unfiltered_headers:
+            if _applies(self.headers, [name.lower() for name, _ in raw]):
+                pairs = _filter_pairs(raw, self.headers)
+            elif len(self._unfiltered_headers) < 1024:
+                self._unfiltered_headers.add(raw)
         if self.query and "?" in uri:
             uri = _filter_query(uri, self.query)
         if self.post_data and body:
-            body, pairs = _filter_body(request, body, pairs, self.post_data)
+            body, pairs = _filter_body(request, body, list(pairs), self.post_data)
         if self.sensitive:
             uri = self._hide(uri)
             hidden = self._hide_bytes(body)
             pairs = _relength([(name, self._hide(value)) for name, value in pairs], body, hidden)
             body = hidden
-        if uri is request.uri and body is request.body and tuple(pairs) == request.raw_headers:
+        if uri is request.uri and body is request.body and tuple(pairs) == raw:
             return request
         return Request(request.method, uri, pairs, body)
 

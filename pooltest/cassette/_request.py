@@ -139,7 +139,8 @@ def with_target(origin: _UriParts, target: str) -> _UriParts:
     origin-form ``target`` (``/path?query#fragment``)."""
     rest, _, fragment = target.partition("#")
     path, _, query_string = rest.partition("?")
-    return origin._replace(path=path or "/", query_string=query_string, fragment=fragment)
+    scheme, host, port, explicit = origin[:4]
+    return _UriParts(scheme, host, port, explicit, path or "/", query_string, fragment)
 
 
 def _uri_parts(
