@@ -579,6 +579,12 @@ def _path(request: Request) -> Hashable:
     return request.path
 
 
+# Keys that are one attribute of the request: a cassette reads them all with one attrgetter.
+for _keyer, _view in ((_method, "method"), (_scheme, "scheme"), (_host, "host"), (_port, "port")):
+    _keyer._pooltest_view = _view  # type: ignore[attr-defined]
+_path._pooltest_view = "path"  # type: ignore[attr-defined]
+
+
 def _uri_shown(request: Request) -> object:
     return _text_shown(request.uri)
 

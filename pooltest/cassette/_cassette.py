@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import io
+import operator
 import os
 import threading
 import typing
@@ -120,6 +121,7 @@ class Cassette:
         )
         self._comparisons = [as_comparison(m) for m in self.match_on]
         self._keyers = [c._keyer for c in self._comparisons if c._keyer is not None]
+        self._key_of = _key_function(self._keyers)
         self._checks = [c for c in self._comparisons if not c.indexable]
         # wire form of a request -> (filtered request, index key); see _matching()
         self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...] | None]] = {}
@@ -173,7 +175,7 @@ class Cassette:
             self._index.setdefault(self._key(interaction.request), []).append(position)
 
     def _key(self, request: Request) -> tuple[Hashable, ...]:
-        return tuple([key(request) for key in self._keyers])
+        return self._key_of(request)
 
     # -- what the record mode allows --------------------------------------------------------
 
@@ -568,3 +570,22 @@ def _fix_hint(record_mode: str) -> str:
             "to match more loosely, change match_on."
         )
     return "  Change match_on if the request should have matched."
+
+
+def _key_function(
+    keyers: Sequence[Callable[[Request], Hashable]],
+) -> Callable[[Request], tuple[Hashable, ...]]:
+    """The index key of a request: every keyer's value, the keyers that just read one attribute
+    of the request (``method``, ``host``, ...) read together by one :func:`operator.attrgetter`.
+
+    The key's shape only has to be the same for recordings and live requests, which it is.
+    """
+    views = [getattr(keyer, "_pooltest_view", None) for keyer in keyers]
+    simple = [view for view in views if view is not None]
+    others = [keyer for keyer, view in zip(keyers, views, strict=True) if view is None]
+    if not simple:
+        return lambda request: tuple([keyer(request) for keyer in others])
+    read = operator.attrgetter(*simple)
+    if not others:
+        return lambda request: (read(request),)
+    return lambda request: (read(request), *[keyer(request) for keyer in others])
