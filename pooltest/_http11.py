@@ -29,9 +29,10 @@ runs both ways. Every line read is bounded, and the number of headers is capped.
 from __future__ import annotations
 
 import http.client
+import itertools
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from ._base_connection import _ResponseOptions
 from ._body import BodyReader
@@ -184,10 +185,62 @@ _BLANK_LINES = frozenset((b"\r\n", b"\n", b""))
 
 def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
     """Read header lines up to the blank line; obs-fold continuations join their header."""
-    pairs: list[tuple[str, str]] = []
-    readline, known = fp.readline, _TOKEN_NAMES
-    while True:
+    readline = fp.readline
+    lines: list[bytes] = []
+    # Up to MAX_HEADERS + 1 lines: the general parser would read at least as many.
+    for _ in range(MAX_HEADERS + 1):
         line = readline(MAX_LINE + 1)
+        if line in _BLANK_LINES:
+            return _split_fields(lines)
+        lines.append(line)
+        if len(line) > MAX_LINE:
+            break
+    # A line too long or too many lines: the general parser decides, reading on from fp.
+    return _parse_fields(itertools.chain(lines, _raw_lines(fp)))
+
+
+def _split_fields(lines: list[bytes]) -> list[tuple[str, str]]:
+    """The fields of a complete header block (no line longer than MAX_LINE).
+
+    Fast path: when every line ends in CRLF, holds no other CR or LF and starts with a name
+    already known to be a token followed by a colon, each line is just ``name:value``. Anything
+    else (obs-fold, bare CR or LF, a new or invalid name, a line without colon) goes to
+    :func:`_parse_fields`, which defines the result.
+    """
+    text = b"".join(lines).decode("latin-1")
+    count = len(lines)
+    fields = text.split("\r\n")
+    # Each line holds one LF, at its end: count + 1 pieces means every line ends in CRLF.
+    if len(fields) == count + 1 and text.count("\r") == count:
+        fields.pop()  # the empty string after the last CRLF
+        known = _TOKEN_NAMES
+        pairs: list[tuple[str, str]] = []
+        append = pairs.append
+        for field in fields:
+            name, colon, value = field.partition(":")
+            if not colon or name not in known:
+                break
+            append((name, value.strip(" \t")))
+        else:
+            return pairs
+    return _parse_fields(iter(lines))
+
+
+def _raw_lines(fp: BinaryIO) -> Iterator[bytes]:
+    readline = fp.readline
+    while True:
+        yield readline(MAX_LINE + 1)
+
+
+def _parse_fields(lines: Iterator[bytes]) -> list[tuple[str, str]]:
+    """Parse header lines up to a blank line (or the end of ``lines``), raising on limits.
+
+    Lines are taken one at a time, so when ``lines`` reads from a stream nothing is read past
+    the line that ends the head or breaks a limit.
+    """
+    pairs: list[tuple[str, str]] = []
+    known = _TOKEN_NAMES
+    for line in lines:
         if line in _BLANK_LINES:
             return pairs
         if len(line) > MAX_LINE:
@@ -213,6 +266,7 @@ def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
             if len(known) < 4096:
                 known.add(name)
         pairs.append((name, value.strip(" \t\r\n")))
+    return pairs
 
 
 def read_response_head(fp: BinaryIO) -> tuple[str, int, str, list[tuple[str, str]]]:
@@ -228,6 +282,16 @@ def read_response_head(fp: BinaryIO) -> tuple[str, int, str, list[tuple[str, str
     raise http.client.HTTPException("too many interim (1xx) responses")
 
 
+# Framing questions are answered from the header dict's storage (lower-cased name ->
+# [name, value, ...], see pooltest._collections): one dict lookup per question, no method calls.
+_Fields = dict[str, list[str]]
+
+
+def _joined(line: list[str]) -> str:
+    """A header's values as ``HTTPHeaderDict.get`` joins them."""
+    return line[1] if len(line) == 2 else ", ".join(line[1:])
+
+
 def content_length(headers: HTTPHeaderDict) -> int | None:
     """The body length a ``Content-Length`` header announces, or None when there is none.
 
@@ -235,8 +299,11 @@ def content_length(headers: HTTPHeaderDict) -> int | None:
     raise :class:`~pooltest.exceptions.InvalidHeader`.
     """
     raw = headers.getlist("content-length")
-    if not raw:
-        return None
+    return _content_length_of(raw) if raw else None
+
+
+def _content_length_of(raw: list[str]) -> int:
+    """The length the (one or more) ``Content-Length`` values announce."""
     if len(raw) == 1 and raw[0].isdigit() and raw[0].isascii():
         return int(raw[0])
     values = {part.strip() for value in raw for part in value.split(",")}
@@ -254,24 +321,37 @@ def body_framing(
     method: str, status: int, headers: HTTPHeaderDict
 ) -> tuple[bool, int | None, bool]:
     """Decide ``(chunked, length, self_delimited)`` for a response body (see module docstring)."""
+    return _body_framing(method, status, headers._container)
+
+
+def _body_framing(method: str, status: int, fields: _Fields) -> tuple[bool, int | None, bool]:
     if method == "HEAD" or status < 200 or status in (204, 304):
         return False, 0, True
-    transfer_encoding = headers.get("transfer-encoding")
-    if transfer_encoding is not None:
-        last = transfer_encoding.rsplit(",", 1)[-1].strip().lower()
+    line = fields.get("transfer-encoding")
+    if line is not None:
+        last = _joined(line).rsplit(",", 1)[-1].strip().lower()
         if last == "chunked":
             return True, None, True
         return False, None, False
-    length = content_length(headers)
-    if length is not None:
-        return False, length, True
-    return False, None, False
+    line = fields.get("content-length")
+    if line is None:
+        return False, None, False
+    value = line[1]
+    if len(line) == 2 and value.isdigit() and value.isascii():
+        return False, int(value), True  # the usual single plain value, without a call
+    return False, _content_length_of(line[1:]), True
 
 
 def wants_keep_alive(version: str, headers: HTTPHeaderDict) -> bool:
     """Whether the server lets the connection carry another request after this response."""
-    connection = headers.get("connection")
-    tokens = {t.strip().lower() for t in connection.split(",")} if connection else set()
+    return _wants_keep_alive(version, headers._container)
+
+
+def _wants_keep_alive(version: str, fields: _Fields) -> bool:
+    line = fields.get("connection")
+    if line is None:
+        return version == "HTTP/1.1"
+    tokens = {t.strip().lower() for t in _joined(line).split(",")}
     if version == "HTTP/1.1":
         return "close" not in tokens
     return "keep-alive" in tokens
@@ -298,9 +378,10 @@ def read_response(
     if on_head is not None:
         on_head(version, status, reason, pairs)
     headers = HTTPHeaderDict._from_pairs(pairs)
+    fields = headers._container
     method = options.request_method
-    chunked, length, self_delimited = body_framing(method, status, headers)
-    keep_alive = self_delimited and not request_wants_close and wants_keep_alive(version, headers)
+    chunked, length, self_delimited = _body_framing(method, status, fields)
+    keep_alive = self_delimited and not request_wants_close and _wants_keep_alive(version, fields)
     done = None
     if on_done is not None:
         callback = on_done

@@ -828,6 +828,27 @@ class BaseHTTPResponse(io.IOBase):
         request_url: str | None,
         retries: Retry | None = None,
     ) -> None:
+        self._init_message(
+            headers, status, version, version_string, reason, decode_content, request_url, retries
+        )
+        self.chunked = _says_chunked(self.headers)
+
+    def _init_message(
+        self,
+        headers: Mapping[str, str] | Mapping[bytes, bytes] | None,
+        status: int,
+        version: int,
+        version_string: str,
+        reason: str | None,
+        decode_content: bool,
+        request_url: str | None,
+        retries: Retry | None,
+    ) -> None:
+        """Set everything ``__init__`` sets except :attr:`chunked`.
+
+        :class:`HTTPResponse` calls this directly: with a body reader it knows the framing
+        already and looks at ``Transfer-Encoding`` only when the reader has no body.
+        """
         if isinstance(headers, HTTPHeaderDict):
             self.headers = headers
         else:
@@ -839,13 +860,10 @@ class BaseHTTPResponse(io.IOBase):
         self.decode_content = decode_content
         self._has_decoded_content = False
         self._request_url: str | None = request_url
-        self.retries = retries
-
-        transfer_encoding = self.headers.get("transfer-encoding")
-        self.chunked = transfer_encoding is not None and "chunked" in (
-            coding.strip() for coding in transfer_encoding.lower().split(",")
-        )
-
+        if retries is None:
+            self._retries: Retry | None = None  # what the setter stores (it acts on a history)
+        else:
+            self.retries = retries
         self._decoder: ContentDecoder | None = None
         self._decoder_initialized = False
         self.length_remaining: int | None
@@ -1073,15 +1091,8 @@ class HTTPResponse(BaseHTTPResponse):
         self._connection = connection
         self._original_response = original_response
         self._reader: BodyReader | None = None
-        super().__init__(
-            headers=headers,
-            status=status,
-            version=version,
-            version_string=version_string,
-            reason=reason,
-            decode_content=decode_content,
-            request_url=request_url,
-            retries=retries,
+        self._init_message(
+            headers, status, version, version_string, reason, decode_content, request_url, retries
         )
         self.enforce_content_length = enforce_content_length
         self._body: bytes | None = None
@@ -1095,10 +1106,9 @@ class HTTPResponse(BaseHTTPResponse):
         if body and isinstance(body, (str, bytes)):
             self._body = body  # type: ignore[assignment]  # urllib3 keeps str bodies as given
         if isinstance(body, BodyReader):
-            self._fp = body
-            self._reader = body
-            self.length_remaining = self._init_reader_length(body)
+            self._init_reader(body)
         else:
+            self.chunked = _says_chunked(self.headers)
             if hasattr(body, "read"):
                 self._fp = typing.cast(_BodyFile, body)
             self.length_remaining = self._init_length(request_method)
@@ -1106,7 +1116,7 @@ class HTTPResponse(BaseHTTPResponse):
         self._decoded_buffer = BytesQueueBuffer()
 
         if preload_content and not self._body:
-            self._body = self.read(decode_content=decode_content)
+            self._body = self._preload(decode_content)
 
     # -- connection handling -----------------------------------------------------------------
 
@@ -1154,16 +1164,31 @@ class HTTPResponse(BaseHTTPResponse):
         """Raw (still encoded) body bytes read from the wire so far."""
         return self._fp_bytes_read
 
-    def _init_reader_length(self, reader: BodyReader) -> int | None:
+    def _init_reader(self, reader: BodyReader) -> None:
+        """Take the body, its length and its framing from a :class:`BodyReader`."""
+        self._fp = self._reader = reader
+        self.length_remaining = reader.length_remaining
         if reader.chunked:
             self.chunked = True
             if "content-length" in self.headers:
                 _warn_length_and_chunked()
-        elif not reader.isclosed():
-            # The reader's framing wins; "chunked" in the header may only mean the reader
-            # found no body at all (a HEAD response, say).
-            self.chunked = False
-        return reader.length_remaining
+        else:
+            # The reader's framing wins; a reader with no body at all (a HEAD response, say)
+            # leaves what the header says.
+            self.chunked = reader.isclosed() and _says_chunked(self.headers)
+
+    def _preload(self, decode_content: bool) -> bytes:
+        """``read(decode_content=decode_content)`` for a response nothing has been read from.
+
+        Without ``Content-Encoding`` there is no decoder and the decoded-bytes buffer is empty,
+        so ``read()`` comes down to one raw read: do just that.
+        """
+        if self.headers.get("content-encoding"):
+            return self.read(decode_content=decode_content)
+        self._decoder_initialized = True  # as _init_decoder() finds: nothing to decode
+        data = self._raw_read()
+        self._uncached_read_occurred = True
+        return data
 
     def _init_length(self, request_method: str | None) -> int | None:
         """The body length the headers announce, or None (urllib3's rules)."""
@@ -1256,8 +1281,8 @@ class HTTPResponse(BaseHTTPResponse):
         if fp is None:
             return None  # type: ignore[return-value]  # as urllib3
         try:
-            if getattr(fp, "closed", False):
-                data = b""
+            if fp is not self._reader and getattr(fp, "closed", False):
+                data = b""  # a BodyReader returns b"" once closed by itself; others may raise
             elif read1:
                 data = fp.read1(amt) if amt is not None else fp.read1()
             else:
@@ -1545,6 +1570,14 @@ class HTTPResponse(BaseHTTPResponse):
             pending = [lines[-1]] if lines[-1] else []
         if pending:
             yield b"".join(pending)
+
+
+def _says_chunked(headers: HTTPHeaderDict) -> bool:
+    """Whether ``Transfer-Encoding`` lists ``chunked`` (urllib3's ``chunked`` attribute)."""
+    transfer_encoding = headers.get("transfer-encoding")
+    return transfer_encoding is not None and "chunked" in (
+        coding.strip() for coding in transfer_encoding.lower().split(",")
+    )
 
 
 def _warn_length_and_chunked() -> None:
