@@ -35,6 +35,7 @@ import sys
 import typing
 import warnings
 import weakref
+from socket import getdefaulttimeout
 from socket import timeout as SocketTimeout
 from types import TracebackType
 from typing import Any
@@ -262,7 +263,8 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                     self,
                     "Pool is empty and a new connection can't be opened due to blocking mode.",
                 ) from None
-        factory = self._factory_in_force()
+        # _factory_in_force(), inlined: this runs for every request.
+        factory = self.connection_factory or _routing.active_factory() or default_connection_factory
         if conn is not None:
             if getattr(conn, "_pooltest_factory", factory) is not factory:
                 conn.close()  # made for another cassette (or for none): never reuse it
@@ -379,9 +381,20 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
     ) -> BaseHTTPResponse:
         """Send one request on ``conn`` and read the response head (and body if preloading)."""
         self.num_requests += 1
-        timeout_obj = self._get_timeout(timeout)
-        timeout_obj.start_connect()
-        conn.timeout = Timeout.resolve_default_timeout(timeout_obj.connect_timeout)
+        budgets = self.timeout if timeout is _DEFAULT_TIMEOUT else timeout
+        clock: Timeout | None = None
+        if type(budgets) is Timeout and budgets.total is None:
+            # Fast path: without a total budget, neither budget depends on the clock, so the
+            # clone-and-start of the general path would give these very values.
+            connect_timeout, read_budget = budgets._connect, budgets._read
+        else:
+            clock = self._get_timeout(timeout)
+            clock.start_connect()
+            connect_timeout, read_budget = clock.connect_timeout, None
+        # The default sentinel means the socket module's default, read at the last moment.
+        conn.timeout = (
+            getdefaulttimeout() if connect_timeout is _DEFAULT_TIMEOUT else connect_timeout
+        )
         if conn.is_closed:
             _http11.check_request(method, headers)  # fail before any handshake
         self._connect_and_validate(conn, url)
@@ -401,7 +414,10 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         except OSError as e:
             if e.errno not in (errno.EPROTOTYPE, errno.ECONNRESET):
                 raise
-        read_timeout = timeout_obj.read_timeout
+        if clock is not None:
+            read_timeout = clock.read_timeout
+        else:
+            read_timeout = getdefaulttimeout() if read_budget is _DEFAULT_TIMEOUT else read_budget
         if not conn.is_closed:
             if read_timeout == 0:
                 raise ReadTimeoutError(self, url, f"Read timed out. (read timeout={read_timeout})")
@@ -468,7 +484,9 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         """
         if headers is None:
             headers = self.headers
-        if not isinstance(retries, Retry):
+        if retries is None and isinstance(self.retries, Retry):
+            retries = self.retries  # what Retry.from_int(None, default=self.retries) returns
+        elif not isinstance(retries, Retry):
             retries = Retry.from_int(retries, redirect=redirect, default=self.retries)
         if release_conn is None:
             release_conn = preload_content
@@ -476,9 +494,12 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             url, destination_scheme = _request_target(url)
             if assert_same_host and not self.is_same_host(url):
                 raise HostChangedError(self, url, retries)
-            body_pos = set_file_position(body, body_pos)
+            if body is not None or body_pos is not None:  # both None: nothing to record/rewind
+                body_pos = set_file_position(body, body_pos)
             send_headers = headers
-            if not connection_requires_http_tunnel(
+            # Proxy headers go with forwarded (not tunnelled) requests; without any to add
+            # (always the case without a proxy) the tunnel question need not be asked.
+            if self.proxy_headers and not connection_requires_http_tunnel(
                 self.proxy, self.proxy_config, destination_scheme
             ):
                 send_headers = _with_proxy_headers(headers, self.proxy_headers)
@@ -616,8 +637,18 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             retries.sleep_for_retry(response)
             log.debug("Redirecting %s -> %s", url, location)
             return method, location, body, headers, retries, dropped_body
+        status = response.status
+        # Fast path: Retry.is_retry says no to a status outside both status_forcelist and
+        # RETRY_AFTER_STATUS_CODES, whatever the method and headers, so most responses skip
+        # it and the Retry-After lookup. A subclass's is_retry is always asked.
+        if (
+            type(retries).is_retry is Retry.is_retry
+            and not retries.status_forcelist
+            and status not in retries.RETRY_AFTER_STATUS_CODES
+        ):
+            return None
         has_retry_after = bool(response.headers.get("Retry-After"))
-        if not retries.is_retry(method, response.status, has_retry_after):
+        if not retries.is_retry(method, status, has_retry_after):
             return None
         try:
             retries = retries.increment(method, url, response=response, _pool=self)

@@ -367,6 +367,11 @@ class PoolManager(RequestMethods):
             context["host"] = host
             entry = (key_fn(context.copy()), context)
             memo.remember((scheme, host, port, key_fn), entry)
+        # The pool usually exists: a plain (thread-safe) lookup finds it; creating it takes
+        # the pools' lock, under which _pool_for_key looks again.
+        pool = self.pools.get(entry[0])
+        if pool is not None:
+            return pool
         return self._pool_for_key(entry[0], entry[1])
 
     def connection_from_context(self, request_context: dict[str, Any]) -> HTTPConnectionPool:
@@ -458,7 +463,7 @@ class PoolManager(RequestMethods):
         kw["redirect"] = False
         if "headers" not in kw:
             kw["headers"] = self.headers
-        if self._proxy_requires_url_absolute_form(u):
+        if self.proxy is not None and self._proxy_requires_url_absolute_form(u):
             response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
         else:
             response = conn.urlopen(method, u.request_uri, **kw)

@@ -324,12 +324,22 @@ def _remove_path_dot_segments(path: str) -> str:
     return "/".join(kept)
 
 
+# A request target with nothing to encode: a path of _PATH_CHARS and an optional query of
+# _QUERY_CHARS (no "%", no "#"). _encode_target returns such a target unchanged, as its general
+# path would. Most targets sent (any from a URL parse_url's fast path takes) have this form.
+_PLAIN_TARGET_RE = re.compile(
+    r"/[A-Za-z0-9._~!$&'()*+,;=:@/\-]*(?:\?[A-Za-z0-9._~!$&'()*+,;=:@/?\-]*)?"
+)
+
+
 def _encode_target(target: str) -> str:
     """Percent-encode a request target (``/path?query``), dropping any ``#fragment``.
 
     :raises LocationParseError: if ``target`` does not start with ``/``, or if its fragment
         holds a line break anywhere but at its very end.
     """
+    if _PLAIN_TARGET_RE.fullmatch(target) is not None:
+        return target  # fast path: nothing to encode or drop
     request = target
     if "#" in target:
         request, _, fragment = target.partition("#")
