@@ -71,7 +71,8 @@ class BodyReader:
     ``chunked`` selects chunked transfer coding (``length`` is then ignored); otherwise
     ``length`` is the ``Content-Length`` (``0`` for no body) or None for a body that runs to the
     end of the stream. ``on_done(clean)`` is called exactly once, when the body ends (see the
-    module docstring).
+    module docstring); with ``keep_alive`` false it is told ``clean=False`` even for a body that
+    ended cleanly (the exchange does not let the stream carry another message).
 
     Reads never return bytes past the body, so ``fp`` is positioned at the next response once
     the reader is complete. After completion or :meth:`close`, every read returns ``b""``.
@@ -82,6 +83,7 @@ class BodyReader:
         "_done",
         "_enforce",
         "_fp",
+        "_keep_alive",
         "_on_done",
         "_pos",
         "chunked",
@@ -100,6 +102,7 @@ class BodyReader:
         length: int | None,
         enforce_content_length: bool = True,
         on_done: Callable[[bool], None] | None = None,
+        keep_alive: bool = True,
     ) -> None:
         if chunked:
             length = None
@@ -110,6 +113,7 @@ class BodyReader:
         self.length_remaining = length
         self._enforce = enforce_content_length
         self._on_done = on_done
+        self._keep_alive = keep_alive
         self._chunk_left = 0  # bytes left in the current chunk; 0 means "at a chunk boundary"
         self._pos = 0
         self._done = False
@@ -239,7 +243,7 @@ class BodyReader:
         callback = self._on_done
         if callback is not None:
             self._on_done = None
-            callback(clean)
+            callback(clean and self._keep_alive)
 
     # -- Content-Length and read-to-EOF bodies -----------------------------------------------
 
@@ -255,7 +259,8 @@ class BodyReader:
             self._pos += len(data)
             self._finish(True)
             return data
-        data = self._read_upto(left)
+        # One plain read for the usual body (what _read_upto does for it, without the call).
+        data = self._fp.read(left) if left <= _MAX_SINGLE_READ else self._read_upto(left)
         got = len(data)
         self._pos += got
         self.length_remaining = left = left - got

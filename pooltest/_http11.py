@@ -150,17 +150,31 @@ def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) 
             _header_value(name, value)
 
 
-def _readline(fp: BinaryIO, what: str = "header line") -> bytes:
-    line = fp.readline(MAX_LINE + 1)
-    if len(line) > MAX_LINE:
-        raise http.client.LineTooLong(what)
-    return line
+# Status lines already parsed: a server sends the same few ("HTTP/1.1 200 OK\r\n") again and
+# again, so each is parsed once. Only short lines are kept and the memo is bounded; a dict get or
+# set is atomic, and a line that fails to parse is never stored.
+_STATUS_MEMO: dict[bytes, tuple[str, int, str]] = {}
+_STATUS_MEMO_LINE = 64
+_STATUS_MEMO_SIZE = 256
 
 
 def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
-    line = _readline(fp, "status line")
+    line = fp.readline(MAX_LINE + 1)
+    known = _STATUS_MEMO.get(line)
+    if known is not None:
+        return known
+    if len(line) > MAX_LINE:
+        raise http.client.LineTooLong("status line")
     if not line:
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
+    parsed = _parse_status(line)
+    if len(line) <= _STATUS_MEMO_LINE and len(_STATUS_MEMO) < _STATUS_MEMO_SIZE:
+        _STATUS_MEMO[line] = parsed
+    return parsed
+
+
+def _parse_status(line: bytes) -> tuple[str, int, str]:
+    """``(version, status, reason)`` of one status line, or ``BadStatusLine``."""
     # Errors carry the decoded line, as http.client's do (urllib3 shows them in its messages).
     text = line.decode("latin-1")
     parts = text.rstrip("\r\n").split(" ", 2)
@@ -382,31 +396,24 @@ def read_response(
     method = options.request_method
     chunked, length, self_delimited = _body_framing(method, status, fields)
     keep_alive = self_delimited and not request_wants_close and _wants_keep_alive(version, fields)
-    done = None
-    if on_done is not None:
-        callback = on_done
-
-        def done(clean: bool) -> None:
-            callback(clean and keep_alive)
-
     reader = BodyReader(
         fp,
         chunked=chunked,
         length=length,
         enforce_content_length=options.enforce_content_length,
-        on_done=done,
+        on_done=on_done,
+        keep_alive=keep_alive,
     )
-    return HTTPResponse(
-        body=reader,
-        headers=headers,
-        status=status,
-        version=11 if version == "HTTP/1.1" else 10,
-        version_string=version,
-        reason=reason,
-        preload_content=options.preload_content,
-        decode_content=options.decode_content,
-        enforce_content_length=options.enforce_content_length,
-        request_method=method,
-        request_url=options.request_url,
-        sock_shutdown=sock_shutdown,
+    return HTTPResponse._from_reader(
+        reader,
+        headers,
+        status,
+        version,
+        reason,
+        options.preload_content,
+        options.decode_content,
+        options.enforce_content_length,
+        method,
+        options.request_url,
+        sock_shutdown,
     )

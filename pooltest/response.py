@@ -761,6 +761,13 @@ class BytesQueueBuffer:
         return data
 
 
+#: The decoded-bytes buffer of a response without a decoder. Only a decoder's output is ever
+#: buffered (every ``put`` happens with a decoder present), so until one is made a response
+#: shares this always-empty instance instead of allocating its own; see
+#: :meth:`HTTPResponse._init_decoder`. Nothing may ``put`` into it.
+_NO_DECODED_BYTES = BytesQueueBuffer()
+
+
 # ---------------------------------------------------------------------------------------------
 # Responses
 # ---------------------------------------------------------------------------------------------
@@ -1113,10 +1120,64 @@ class HTTPResponse(BaseHTTPResponse):
                 self._fp = typing.cast(_BodyFile, body)
             self.length_remaining = self._init_length(request_method)
 
-        self._decoded_buffer = BytesQueueBuffer()
+        self._decoded_buffer = _NO_DECODED_BYTES
 
         if preload_content and not self._body:
             self._body = self._preload(decode_content)
+
+    @classmethod
+    def _from_reader(
+        cls,
+        reader: BodyReader,
+        headers: HTTPHeaderDict,
+        status: int,
+        version_string: str,
+        reason: str,
+        preload_content: bool,
+        decode_content: bool,
+        enforce_content_length: bool,
+        request_method: str,
+        request_url: str,
+        sock_shutdown: Callable[[int], None] | None,
+    ) -> HTTPResponse:
+        """The response ``HTTPResponse(body=reader, headers=headers, ...)`` builds, for a parser.
+
+        Same state as the keyword constructor given these arguments (``version`` follows from
+        ``version_string``; no pool, connection, retries or original response), but each
+        attribute is stored once and none of the constructor's branches for other body kinds
+        or header sources run: this is what every parsed response goes through.
+        """
+        self = cls.__new__(cls)
+        # What close() needs comes first, as in __init__ (io.IOBase.__del__ calls it).
+        self.auto_close = True
+        self._sock_shutdown = sock_shutdown
+        self._pool = None
+        self._connection = None
+        self._original_response = None
+        self._fp = self._reader = reader
+        self.headers = headers
+        self.status = status
+        self.version = 11 if version_string == "HTTP/1.1" else 10
+        self.version_string = version_string
+        self.reason = reason
+        self.decode_content = decode_content
+        self._has_decoded_content = False
+        self._request_url = request_url
+        self._retries = None
+        self._decoder = None
+        self._decoder_initialized = False
+        self.enforce_content_length = enforce_content_length
+        self._body = None
+        self._uncached_read_occurred = False
+        self._fp_bytes_read = 0
+        self.msg = None
+        self.chunk_left = None
+        self._request_method = request_method
+        self._take_framing(reader)
+        self._decoded_buffer = _NO_DECODED_BYTES
+        if preload_content:
+            self._body = self._preload(decode_content)
+        return self
 
     # -- connection handling -----------------------------------------------------------------
 
@@ -1164,9 +1225,21 @@ class HTTPResponse(BaseHTTPResponse):
         """Raw (still encoded) body bytes read from the wire so far."""
         return self._fp_bytes_read
 
+    def _init_decoder(self) -> None:
+        """As the base class's, plus a buffer of this response's own once there is a decoder."""
+        if self._decoder_initialized:
+            return
+        super()._init_decoder()
+        if self._decoder is not None and self._decoded_buffer is _NO_DECODED_BYTES:
+            self._decoded_buffer = BytesQueueBuffer()
+
     def _init_reader(self, reader: BodyReader) -> None:
         """Take the body, its length and its framing from a :class:`BodyReader`."""
         self._fp = self._reader = reader
+        self._take_framing(reader)
+
+    def _take_framing(self, reader: BodyReader) -> None:
+        """Take :attr:`length_remaining` and :attr:`chunked` from the body reader."""
         self.length_remaining = reader.length_remaining
         if reader.chunked:
             self.chunked = True
