@@ -102,6 +102,7 @@ port_by_scheme = {"http": 80, "https": 443}
 
 _DEFAULT_USER_AGENT = f"python-pooltest/{__version__}"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_NO_NAMES: frozenset[str] = frozenset()
 # Errors that mean "the server closed this socket before answering".
 _STALE_SOCKET_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 # Bodies at most this large are sent in the same send() call as the head.
@@ -396,7 +397,8 @@ class HTTPConnection:
     ) -> tuple[list[tuple[str, _http11.HeaderValue]], typing.Iterable[bytes | str] | None, bool]:
         """The header fields to send (defaults added), the body's chunks and whether the body
         goes chunked; :meth:`_prepare` validates and serialises them."""
-        keys = {k.lower() for k in headers}
+        # No headers given (the usual case for a pool's requests): no names to lower-case.
+        keys = {k.lower() for k in headers} if headers else _NO_NAMES
         pairs: list[tuple[str, _http11.HeaderValue]] = []
         if "host" not in keys:
             pairs.append(("Host", self._host_header(url)))
@@ -418,15 +420,17 @@ class HTTPConnection:
             pairs.append(("Transfer-Encoding", "chunked"))
         if "user-agent" not in keys:
             pairs.append(("User-Agent", _DEFAULT_USER_AGENT))
-        for name, value in headers.items():
-            if value == SKIP_HEADER:
-                _check_skippable(name)
-                continue
-            pairs.append((name, value))
+        if headers:
+            for name, value in headers.items():
+                if value == SKIP_HEADER:
+                    _check_skippable(name)
+                    continue
+                pairs.append((name, value))
         return pairs, chunks, chunked
 
     def _host_header(self, url: str) -> str:
-        if url[:4].lower() == "http" and "://" in url:  # absolute-form through a proxy
+        # An origin-form target ("/...", the usual case) settles the first test at once.
+        if url[:1] != "/" and url[:4].lower() == "http" and "://" in url:  # absolute-form
             return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
         if self._tunnel_host is not None:
             return _authority(self._tunnel_host, self._tunnel_port, self.default_port)

@@ -226,7 +226,13 @@ _UNSET: typing.Any = object()
 
 
 def _memoized(name: str, compute: _Keyer) -> _Keyer:
-    """``compute``, cached per request under ``name`` in the request's memo dict."""
+    """``compute``, cached per request under ``name`` in the request's memo dict.
+
+    The memo pays off when one request is compared many times (explaining a miss compares the
+    live request with every recording). A cassette's index needs each key once per distinct
+    request (it remembers keys itself), so it calls ``compute`` directly, found as the keyer's
+    ``_pooltest_compute``.
+    """
 
     def key(request: Request) -> Hashable:
         memo: dict[str, Hashable] = request._memo
@@ -235,6 +241,7 @@ def _memoized(name: str, compute: _Keyer) -> _Keyer:
             value = memo[name] = compute(request)
         return value
 
+    key._pooltest_compute = compute  # type: ignore[attr-defined]
     return key
 
 
@@ -290,6 +297,8 @@ def _multiset_differences(
 
 
 def _query_key(request: Request) -> Hashable:
+    if not request.query_string:
+        return ()  # what the general line below gives for no query, without parsing one
     return tuple(sorted(request.query_pairs()))
 
 

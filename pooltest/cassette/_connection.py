@@ -197,7 +197,7 @@ class CassetteConnectionMixin:
             method, url, preload_content, decode_content, enforce_content_length
         )
         if interaction is not None:
-            self._replay = (interaction, options, _asks_to_close(headers))
+            self._replay = (interaction, options, bool(headers) and _asks_to_close(headers))
             self._virtual_open = True
             conn._response_options = options
             return

@@ -222,8 +222,8 @@ class Filters:
 
     def request(self, request: Request) -> Request:
         """``request`` with headers, query, post data and sensitive values filtered."""
-        uri, body = request.uri, request.body
-        raw = request.raw_headers
+        # The stored values themselves (what the uri/body/raw_headers properties return).
+        uri, body, raw = request._uri, request._body, request._raw_headers
         pairs: Sequence[tuple[str, str]] = raw
         if self.headers and raw not in self._unfiltered_headers:
             if _applies(self.headers, [name.lower() for name, _ in raw]):
@@ -239,7 +239,7 @@ class Filters:
             hidden = self._hide_bytes(body)
             pairs = _relength([(name, self._hide(value)) for name, value in pairs], body, hidden)
             body = hidden
-        if uri is request.uri and body is request.body and tuple(pairs) == raw:
+        if uri is request._uri and body is request._body and tuple(pairs) == raw:
             return request
         return Request(request.method, uri, pairs, body)
 
