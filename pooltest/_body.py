@@ -108,7 +108,8 @@ class BodyReader:
             length = None
         elif length is not None and length < 0:
             raise ValueError(f"length must be None or >= 0, not {length}")
-        self._fp: _Stream = typing.cast("_Stream", fp)
+        # Both kinds of stream have the few methods _Stream names (no typing.cast call here).
+        self._fp: _Stream = fp  # type: ignore[assignment]
         self.chunked = chunked
         self.length_remaining = length
         self._enforce = enforce_content_length

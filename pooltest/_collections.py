@@ -12,7 +12,9 @@ every repeated header. Its storage is one dict from the lower-cased name to a li
 ``[name as first seen, value1, value2, ...]``: lookups are a single dict hit, insertion order is
 the dict's order, and ``d[name]`` joins the values with ``", "``. Because a parsed response builds
 one of these per exchange, :meth:`HTTPHeaderDict._from_pairs` fills that dict in a single loop
-without going through ``add()``, and copying clones the per-name lists directly.
+without going through ``add()`` (and :meth:`HTTPHeaderDict._from_storage` adopts one the response
+parser already filled while splitting the header block), and copying clones the per-name lists
+directly.
 
 Both classes mirror urllib3 2.x's ``urllib3._collections`` in names, signatures and behaviour.
 """
@@ -268,6 +270,17 @@ class HTTPHeaderDict(MutableMapping[str, str]):
             existing = setdefault(name.lower(), line)
             if existing is not line:
                 existing.append(value)
+        headers = cls.__new__(cls)
+        headers._container = container
+        return headers
+
+    @classmethod
+    def _from_storage(cls, container: dict[str, list[str]]) -> Self:
+        """A header dict that takes ``container`` as its storage (not copied).
+
+        Contract: ``container`` maps each lower-cased name to ``[name, value, ...]``, as
+        :meth:`_from_pairs` builds it; the caller hands it over and keeps no reference.
+        """
         headers = cls.__new__(cls)
         headers._container = container
         return headers

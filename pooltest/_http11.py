@@ -24,6 +24,10 @@ Receiving
 
 The reader may be ``socket.makefile("rb")`` (live) or ``io.BytesIO`` (replay): the same parser
 runs both ways. Every line read is bounded, and the number of headers is capped.
+
+The usual header block (CRLF line ends, names seen before) takes a fast path that splits it in
+one pass and fills the header dict's storage in the same loop; any other block goes through the
+line-by-line parser, which defines the result (both are tested to agree).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ HeadListener = Callable[[str, int, str, list[tuple[str, str]]], None]
 
 def check_method(method: str) -> None:
     """Raise ``ValueError`` unless ``method`` is an HTTP token."""
+    if method.isalpha() and method.isascii():  # ASCII letters only: a token, without the regex
+        return
     if _TOKEN.fullmatch(method) is None:
         found = _NON_TOKEN.search(method)
         raise ValueError(
@@ -71,6 +77,9 @@ def check_method(method: str) -> None:
 
 def check_target(target: str) -> None:
     """Raise ``http.client.InvalidURL`` if the request target holds spaces or control chars."""
+    # Printable ASCII (0x20-0x7e) without a space holds none of them: no regex needed.
+    if target.isascii() and target.isprintable() and " " not in target:
+        return
     found = _CTL_IN_TARGET.search(target)
     if found is not None:
         raise http.client.InvalidURL(
@@ -121,6 +130,9 @@ def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderVal
     check_method(method)
     check_target(target)
     checked = _CHECKED_FIELDS
+    if _all_checked(fields):
+        target.encode("latin-1")
+        return
     unchecked: list[tuple[tuple[str, HeaderValue], str]] = []
     for field in fields:
         if field not in checked:
@@ -134,6 +146,17 @@ def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderVal
         text.encode("latin-1")
         if len(checked) < 4096:
             checked.add(field)
+
+
+def _all_checked(fields: Iterable[tuple[str, HeaderValue]]) -> bool:
+    """Whether every field of a tuple or list is in ``_CHECKED_FIELDS`` (one C-level pass; an
+    iterator is not consumed, and an unhashable field is left to check_fields' own loop)."""
+    if type(fields) is not tuple and type(fields) is not list:
+        return False
+    try:
+        return _CHECKED_FIELDS.issuperset(fields)
+    except TypeError:
+        return False
 
 
 def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) -> None:
@@ -191,35 +214,51 @@ def _parse_status(line: bytes) -> tuple[str, int, str]:
     return version, status, reason
 
 
-# Header names already checked to be tokens: most responses repeat the same few names, so the
-# check runs once per name, not once per header line (bounded; a set add is atomic).
-_TOKEN_NAMES: set[str] = set()
+# Header names already checked to be tokens, each mapped to its lower-cased form (the key of
+# HTTPHeaderDict's storage): most responses repeat the same few names, so the token check and
+# the lower() run once per name, not once per header line (bounded; a dict set is atomic).
+_TOKEN_NAMES: dict[str, str] = {}
 _BLANK_LINES = frozenset((b"\r\n", b"\n", b""))
+
+# A header block as pairs, and the HTTPHeaderDict storage those pairs make when the fast path
+# could build it on the way (None: build it from the pairs).
+_Block = tuple[list[tuple[str, str]], dict[str, list[str]] | None]
 
 
 def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
     """Read header lines up to the blank line; obs-fold continuations join their header."""
+    return _read_block(fp)[0]
+
+
+def _read_block(fp: BinaryIO) -> _Block:
+    """:func:`_read_headers`, with the header dict storage when the fast path built it."""
     readline = fp.readline
     lines: list[bytes] = []
     # Up to MAX_HEADERS + 1 lines: the general parser would read at least as many.
     for _ in range(MAX_HEADERS + 1):
         line = readline(MAX_LINE + 1)
         if line in _BLANK_LINES:
-            return _split_fields(lines)
+            return _split_block(lines)
         lines.append(line)
         if len(line) > MAX_LINE:
             break
     # A line too long or too many lines: the general parser decides, reading on from fp.
-    return _parse_fields(itertools.chain(lines, _raw_lines(fp)))
+    return _parse_fields(itertools.chain(lines, _raw_lines(fp))), None
 
 
 def _split_fields(lines: list[bytes]) -> list[tuple[str, str]]:
-    """The fields of a complete header block (no line longer than MAX_LINE).
+    """The fields of a complete header block (no line longer than MAX_LINE)."""
+    return _split_block(lines)[0]
+
+
+def _split_block(lines: list[bytes]) -> _Block:
+    """The fields of a complete header block, and their header dict storage when built here.
 
     Fast path: when every line ends in CRLF, holds no other CR or LF and starts with a name
-    already known to be a token followed by a colon, each line is just ``name:value``. Anything
-    else (obs-fold, bare CR or LF, a new or invalid name, a line without colon) goes to
-    :func:`_parse_fields`, which defines the result.
+    already known to be a token followed by a colon, each line is just ``name:value``; the
+    storage ``HTTPHeaderDict._from_pairs`` would make is filled in the same loop (the lower-cased
+    names come from the known-names memo). Anything else (obs-fold, bare CR or LF, a new or
+    invalid name, a line without colon) goes to :func:`_parse_fields`, which defines the result.
     """
     text = b"".join(lines).decode("latin-1")
     count = len(lines)
@@ -230,14 +269,23 @@ def _split_fields(lines: list[bytes]) -> list[tuple[str, str]]:
         known = _TOKEN_NAMES
         pairs: list[tuple[str, str]] = []
         append = pairs.append
+        container: dict[str, list[str]] = {}
+        setdefault = container.setdefault
         for field in fields:
             name, colon, value = field.partition(":")
-            if not colon or name not in known:
+            key = known.get(name)
+            if key is None or not colon:
                 break
-            append((name, value.strip(" \t")))
+            value = value.strip(" \t")
+            append((name, value))
+            # As _from_pairs: a repeated name adds its value to the first one's line.
+            line = [name, value]
+            existing = setdefault(key, line)
+            if existing is not line:
+                existing.append(value)
         else:
-            return pairs
-    return _parse_fields(iter(lines))
+            return pairs, container
+    return _parse_fields(iter(lines)), None
 
 
 def _raw_lines(fp: BinaryIO) -> Iterator[bytes]:
@@ -278,7 +326,7 @@ def _parse_fields(lines: Iterator[bytes]) -> list[tuple[str, str]]:
             if _TOKEN.fullmatch(name) is None:
                 continue
             if len(known) < 4096:
-                known.add(name)
+                known[name] = name.lower()
         pairs.append((name, value.strip(" \t\r\n")))
     return pairs
 
@@ -288,11 +336,18 @@ def read_response_head(fp: BinaryIO) -> tuple[str, int, str, list[tuple[str, str
 
     Interim 1xx responses other than 101 are read and discarded.
     """
+    return _read_final_head(fp)[:4]
+
+
+def _read_final_head(
+    fp: BinaryIO,
+) -> tuple[str, int, str, list[tuple[str, str]], dict[str, list[str]] | None]:
+    """:func:`read_response_head`, plus the header dict storage when the fast path built it."""
     for _ in range(MAX_HEADERS):
         version, status, reason = _read_status(fp)
-        headers = _read_headers(fp)
+        pairs, container = _read_block(fp)
         if status >= 200 or status == 101:
-            return version, status, reason, headers
+            return version, status, reason, pairs, container
     raise http.client.HTTPException("too many interim (1xx) responses")
 
 
@@ -388,14 +443,22 @@ def read_response(
     happens before this function returns. ``on_head(version, status, reason, pairs)`` is called
     with the final head as soon as it is parsed, before any body byte is read.
     """
-    version, status, reason, pairs = read_response_head(fp)
+    version, status, reason, pairs, container = _read_final_head(fp)
     if on_head is not None:
         on_head(version, status, reason, pairs)
-    headers = HTTPHeaderDict._from_pairs(pairs)
+    if container is None:
+        headers = HTTPHeaderDict._from_pairs(pairs)
+    else:
+        headers = HTTPHeaderDict._from_storage(container)
     fields = headers._container
     method = options.request_method
     chunked, length, self_delimited = _body_framing(method, status, fields)
-    keep_alive = self_delimited and not request_wants_close and _wants_keep_alive(version, fields)
+    if not self_delimited or request_wants_close:
+        keep_alive = False
+    elif "connection" in fields:
+        keep_alive = _wants_keep_alive(version, fields)
+    else:
+        keep_alive = version == "HTTP/1.1"  # _wants_keep_alive's answer without the header
     reader = BodyReader(
         fp,
         chunked=chunked,

@@ -27,7 +27,10 @@ How decoding stays bounded (the hard part)
 
 The fast path
     A small preloaded body without ``Content-Encoding`` costs one ``BodyReader.read()``: no
-    decoder is created and the decoded-bytes buffer is bypassed.
+    decoder is created and the decoded-bytes buffer is bypassed. Responses from the parser are
+    built by ``HTTPResponse._from_reader``, which stores each attribute once; being
+    ``io.IOBase`` objects, they are asked ``closed`` by the finalizer, which reads the body
+    reader's flag directly.
 """
 
 from __future__ import annotations
@@ -1058,6 +1061,9 @@ class HTTPResponse(BaseHTTPResponse):
         "_fp_bytes_read",
         "_original_response",
         "_pool",
+        # Set by a cassette connection on the responses it replays; a slot, so that marking a
+        # response does not give it an instance dict.
+        "_pooltest_replayed",
         "_reader",
         "_request_method",
         "_sock_shutdown",
@@ -1109,6 +1115,7 @@ class HTTPResponse(BaseHTTPResponse):
         #: Kept for urllib3 compatibility; chunk bookkeeping lives in the body reader.
         self.chunk_left: int | None = None
         self._request_method = request_method
+        self._pooltest_replayed = False
 
         if body and isinstance(body, (str, bytes)):
             self._body = body  # type: ignore[assignment]  # urllib3 keeps str bodies as given
@@ -1173,10 +1180,15 @@ class HTTPResponse(BaseHTTPResponse):
         self.msg = None
         self.chunk_left = None
         self._request_method = request_method
+        self._pooltest_replayed = False
         self._take_framing(reader)
         self._decoded_buffer = _NO_DECODED_BYTES
         if preload_content:
-            self._body = self._preload(decode_content)
+            if "content-encoding" in headers._container:
+                self._body = self._preload(decode_content)
+            else:  # what _preload does without the header, minus its look-up
+                self._decoder_initialized = True
+                self._body = self._read_whole_reader(reader)
         return self
 
     # -- connection handling -----------------------------------------------------------------
@@ -1248,7 +1260,8 @@ class HTTPResponse(BaseHTTPResponse):
         else:
             # The reader's framing wins; a reader with no body at all (a HEAD response, say)
             # leaves what the header says.
-            self.chunked = reader.isclosed() and _says_chunked(self.headers)
+            # (reader._done is what reader.isclosed() returns, without the call.)
+            self.chunked = reader._done and _says_chunked(self.headers)
 
     def _preload(self, decode_content: bool) -> bytes:
         """``read(decode_content=decode_content)`` for a response nothing has been read from.
@@ -1260,6 +1273,28 @@ class HTTPResponse(BaseHTTPResponse):
             return self.read(decode_content=decode_content)
         self._decoder_initialized = True  # as _init_decoder() finds: nothing to decode
         data = self._raw_read()
+        self._uncached_read_occurred = True
+        return data
+
+    def _read_whole_reader(self, reader: BodyReader) -> bytes:
+        """``_raw_read()`` then what ``read()`` records, for a body read from its reader.
+
+        Only for a response just built around ``reader`` (no connection attached yet, nothing
+        read): ``_raw_read``'s branches for other body files, ``amt``/``read1`` and releasing
+        a connection cannot apply, so one ``reader.read()`` with the same error handling
+        remains.
+        """
+        try:
+            data = reader.read()
+        except BaseException as e:
+            mapped = self._read_failed(e)
+            if mapped is not None:
+                raise mapped from e
+            raise
+        if data:
+            self._fp_bytes_read += len(data)
+            if self.length_remaining is not None:
+                self.length_remaining -= len(data)
         self._uncached_read_occurred = True
         return data
 
@@ -1307,6 +1342,13 @@ class HTTPResponse(BaseHTTPResponse):
         if isinstance(error, (HTTPException, OSError)):
             return ProtocolError(f"Connection broken: {error!r}", error)
         return None
+
+    def _read_failed(self, error: BaseException) -> BaseException | None:
+        """After a raw read raised ``error``: give up the body and the connection, and return
+        the exception to raise instead (None: re-raise ``error``)."""
+        self._abandon()
+        self._release_if_done()
+        return self._translate_error(error)
 
     def _abandon(self) -> None:
         """After a failed read: make sure neither the body nor the connection is reused."""
@@ -1369,9 +1411,7 @@ class HTTPResponse(BaseHTTPResponse):
             elif read1 and (self.length_remaining == len(data) or (amt != 0 and not data)):
                 fp.close()
         except BaseException as e:
-            self._abandon()
-            self._release_if_done()
-            mapped = self._translate_error(e)
+            mapped = self._read_failed(e)
             if mapped is not None:
                 raise mapped from e
             raise
@@ -1591,7 +1631,9 @@ class HTTPResponse(BaseHTTPResponse):
         if not self.auto_close:
             return typing.cast(bool, io.IOBase.closed.__get__(self))
         if self._reader is not None:
-            return self._reader.isclosed()
+            # What reader.isclosed() returns, without the call: io.IOBase's finalizer asks
+            # every response whether it is closed.
+            return self._reader._done
         fp = self._fp
         if fp is None:
             return True
