@@ -94,6 +94,8 @@ class RequestMethods:
         if body is not None:
             urlopen_kw["body"] = body
         if method in self._encode_url_methods:
+            if not urlopen_kw:  # the same call; without ``**{}`` it is a much cheaper one
+                return self.request_encode_url(method, url, fields=fields, headers=headers)  # type: ignore[arg-type]
             return self.request_encode_url(
                 method,
                 url,
@@ -118,11 +120,13 @@ class RequestMethods:
         """
         # Passed through uncopied, as urllib3 does: nothing below mutates a caller's headers
         # (redirects and proxies build new mappings), and copying cost every GET a microsecond.
-        extra_kw: dict[str, typing.Any] = {"headers": self.headers if headers is None else headers}
-        extra_kw.update(urlopen_kw)
+        if headers is None:
+            headers = self.headers
         if fields:
             url += "?" + urlencode(fields)
-        return self.urlopen(method, url, **extra_kw)
+        if not urlopen_kw:  # the same call; without ``**{}`` it is a much cheaper one
+            return self.urlopen(method, url, headers=headers)
+        return self.urlopen(method, url, headers=headers, **urlopen_kw)
 
     def request_encode_body(
         self,

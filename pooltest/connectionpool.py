@@ -397,7 +397,9 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         )
         if conn.is_closed:
             _http11.check_request(method, headers)  # fail before any handshake
-        self._connect_and_validate(conn, url)
+        # The base _validate_conn does nothing (and so cannot fail): only an override is called.
+        if type(self)._validate_conn is not HTTPConnectionPool._validate_conn:
+            self._connect_and_validate(conn, url)
         try:
             conn.request(
                 method,
@@ -503,35 +505,64 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                 self.proxy, self.proxy_config, destination_scheme
             ):
                 send_headers = _with_proxy_headers(headers, self.proxy_headers)
+            # One attempt, inline (this loop runs for every request): check a connection out
+            # and exchange. A failed attempt's connection is closed and its slot freed before
+            # any retry decision or back-off sleep.
+            conn = None
             try:
-                response = self._checkout_and_send(
-                    method,
-                    url,
-                    body,
-                    send_headers,
-                    retries,
-                    timeout,
-                    pool_timeout,
-                    release_conn,
-                    chunked,
-                    preload_content,
-                    decode_content,
-                    response_kw,
-                )
-            except _RetryableError as wrapped:
+                conn = self._get_conn(timeout=pool_timeout)
+                if self.proxy is not None:
+                    conn.timeout = self._get_timeout(timeout).connect_timeout  # type: ignore[assignment]
+                    self._maybe_prepare_proxy(conn, url)
+                response_conn = None if release_conn else conn
+                if response_kw:
+                    response = self._make_request(
+                        conn,
+                        method,
+                        url,
+                        timeout=timeout,
+                        body=body,
+                        headers=send_headers,
+                        chunked=chunked,
+                        retries=retries,
+                        response_conn=response_conn,
+                        preload_content=preload_content,
+                        decode_content=decode_content,
+                        **response_kw,
+                    )
+                else:  # the same call: without ``**{}`` it is a plain (much cheaper) call
+                    response = self._make_request(
+                        conn,
+                        method,
+                        url,
+                        timeout=timeout,
+                        body=body,
+                        headers=send_headers,
+                        chunked=chunked,
+                        retries=retries,
+                        response_conn=response_conn,
+                        preload_content=preload_content,
+                        decode_content=decode_content,
+                    )
+            except EmptyPoolError:
+                raise  # no connection was checked out
+            except BaseException as e:
+                error = self._release_failed(conn, e)
+                if error is None:
+                    raise
                 retries = retries.increment(
-                    method, url, error=wrapped.error, _pool=self, _stacktrace=wrapped.traceback
+                    method, url, error=error, _pool=self, _stacktrace=sys.exc_info()[2]
                 )
                 retries.sleep()
-                log.warning(
-                    "Retrying (%r) after connection broken by '%r': %s",
-                    retries,
-                    wrapped.original,
-                    url,
-                )
+                log.warning("Retrying (%r) after connection broken by '%r': %s", retries, e, url)
                 continue
+            if release_conn:
+                self._put_conn(conn)
 
-            next_step = self._follow_up(method, url, body, headers, retries, redirect, response)
+            location = redirect and response.get_redirect_location()
+            if not location and _status_is_final(retries, response.status):
+                return response  # the common case, decided without a call
+            next_step = self._follow_up(method, url, body, headers, retries, location, response)
             if next_step is None:
                 return response
             method, url, body, headers, retries, dropped_body = next_step
@@ -539,61 +570,16 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
                 body_pos = None
                 chunked = False
 
-    def _checkout_and_send(
-        self,
-        method: str,
-        url: str,
-        body: _TYPE_BODY | None,
-        headers: typing.Mapping[str, str],
-        retries: Retry,
-        timeout: _TYPE_TIMEOUT,
-        pool_timeout: int | None,
-        release_conn: bool,
-        chunked: bool,
-        preload_content: bool,
-        decode_content: bool,
-        response_kw: dict[str, Any],
-    ) -> BaseHTTPResponse:
-        """One attempt: check out a connection, exchange, return (or close) the connection."""
-        conn = None
-        clean_exit = False
-        release_this_conn = release_conn
-        try:
-            conn = self._get_conn(timeout=pool_timeout)
-            if self.proxy is not None:
-                timeout_obj = self._get_timeout(timeout)
-                conn.timeout = timeout_obj.connect_timeout  # type: ignore[assignment]
-                self._maybe_prepare_proxy(conn, url)
-            response = self._make_request(
-                conn,
-                method,
-                url,
-                timeout=timeout,
-                body=body,
-                headers=headers,
-                chunked=chunked,
-                retries=retries,
-                response_conn=None if release_conn else conn,
-                preload_content=preload_content,
-                decode_content=decode_content,
-                **response_kw,
-            )
-            clean_exit = True
-            return response
-        except EmptyPoolError:
-            clean_exit = True
-            release_this_conn = False
-            raise
-        except _CONNECTION_ERRORS as e:
-            raise _RetryableError(e, _map_connection_error(e, conn), sys.exc_info()[2]) from e
-        finally:
-            if not clean_exit:
-                if conn is not None:
-                    conn.close()
-                    conn = None
-                release_this_conn = True
-            if release_this_conn:
-                self._put_conn(conn)
+    def _release_failed(
+        self, conn: BaseHTTPConnection | None, e: BaseException
+    ) -> Exception | None:
+        """After an attempt failed with ``e``: close ``conn`` and free its slot. Returns the
+        error a retry decision sees, or None if ``e`` is not a connection error (no retry)."""
+        error = _map_connection_error(e, conn) if isinstance(e, _CONNECTION_ERRORS) else None
+        if conn is not None:
+            conn.close()
+        self._put_conn(None)
+        return error
 
     def _maybe_prepare_proxy(self, conn: BaseHTTPConnection, url: str) -> None:
         if self.proxy is None or not conn.is_closed:
@@ -614,11 +600,13 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
         body: _TYPE_BODY | None,
         headers: typing.Mapping[str, str],
         retries: Retry,
-        redirect: bool,
+        location: str | typing.Literal[False] | None,
         response: BaseHTTPResponse,
     ) -> tuple[str, str, _TYPE_BODY | None, typing.Mapping[str, str], Retry, bool] | None:
-        """Decide whether ``response`` is final; if not, what to send next (redirect/retry)."""
-        location = redirect and response.get_redirect_location()
+        """Decide whether ``response`` is final; if not, what to send next (redirect/retry).
+
+        ``location`` is the redirect to follow (falsy when redirects are off or there is none).
+        """
         if location:
             dropped_body = False
             if response.status == 303:
@@ -638,14 +626,7 @@ class HTTPConnectionPool(ConnectionPool, RequestMethods):
             log.debug("Redirecting %s -> %s", url, location)
             return method, location, body, headers, retries, dropped_body
         status = response.status
-        # Fast path: Retry.is_retry says no to a status outside both status_forcelist and
-        # RETRY_AFTER_STATUS_CODES, whatever the method and headers, so most responses skip
-        # it and the Retry-After lookup. A subclass's is_retry is always asked.
-        if (
-            type(retries).is_retry is Retry.is_retry
-            and not retries.status_forcelist
-            and status not in retries.RETRY_AFTER_STATUS_CODES
-        ):
+        if _status_is_final(retries, status):
             return None
         has_retry_after = bool(response.headers.get("Retry-After"))
         if not retries.is_retry(method, status, has_retry_after):
@@ -771,16 +752,6 @@ def connection_from_url(url: str, **kw: Any) -> HTTPConnectionPool:
     return HTTPConnectionPool(host, port=port, **kw)  # type: ignore[arg-type]
 
 
-class _RetryableError(Exception):
-    """Carries a connection-level failure from one attempt to the retry loop."""
-
-    def __init__(self, original: Exception, error: Exception, traceback: TracebackType | None):
-        super().__init__(error)
-        self.original = original
-        self.error = error
-        self.traceback = traceback
-
-
 def _map_connection_error(e: Exception, conn: BaseHTTPConnection | None) -> Exception:
     """The error a retry decision sees, as urllib3 maps it."""
     new_e: Exception = e
@@ -796,6 +767,20 @@ def _map_connection_error(e: Exception, conn: BaseHTTPConnection | None) -> Exce
     if isinstance(new_e, (OSError, HTTPException)):
         return ProtocolError("Connection aborted.", new_e)
     return new_e
+
+
+def _status_is_final(retries: Retry, status: int) -> bool:
+    """True when ``retries`` certainly does not retry ``status`` (False: ask ``is_retry``).
+
+    Retry.is_retry says no to a status outside both status_forcelist and
+    RETRY_AFTER_STATUS_CODES, whatever the method and headers, so most responses need neither
+    it nor the Retry-After lookup. A subclass's is_retry is always asked.
+    """
+    return (
+        type(retries).is_retry is Retry.is_retry
+        and not retries.status_forcelist
+        and status not in retries.RETRY_AFTER_STATUS_CODES
+    )
 
 
 def _request_target(url: str) -> tuple[str, str | None]:
