@@ -259,7 +259,8 @@ class Cassette:
                 if position is not None:
                     self.play_counts[position] += 1
                     interaction = self.interactions[position]
-                    self._clock.replaying(interaction.recorded_at)
+                    if self._clock.follows_replays:
+                        self._clock.replaying(interaction.recorded_at)
                     return interaction
             if self._may_record:
                 return None
@@ -600,8 +601,16 @@ def _key_function(
     if not simple:
         return lambda request: tuple([keyer(request) for keyer in others])
     read = _views_reader(simple)
+    # Up to two other keyers (the default match_on has query and body) are called directly:
+    # a comprehension costs more than the keyers themselves.
     if not others:
         return lambda request: (read(request),)
+    if len(others) == 1:
+        only = others[0]
+        return lambda request: (read(request), only(request))
+    if len(others) == 2:
+        first, second = others
+        return lambda request: (read(request), first(request), second(request))
     return lambda request: (read(request), *[keyer(request) for keyer in others])
 
 
@@ -612,6 +621,17 @@ def _views_reader(views: list[str]) -> Callable[[Request], Hashable]:
     if not all(view in _VIEW_INDEX for view in views):
         return read
     pick = operator.itemgetter(*[_VIEW_INDEX[view] for view in views])
+    if views[0] == "method" and "method" not in views[1:] and len(views) >= 3:
+        # The usual shape (method, then URI views): the URI views straight from the split URI,
+        # without first copying it into a tuple behind the method.
+        pick_uri = operator.itemgetter(*[_VIEW_INDEX[view] - 1 for view in views[1:]])
+
+        def method_and_uri_views(request: Request) -> Hashable:
+            if type(request) is Request:
+                return (request._method, *pick_uri(request._uri_parts or request._parts_of_uri))
+            return read(request)
+
+        return method_and_uri_views
 
     def views_of(request: Request) -> Hashable:
         if type(request) is Request:

@@ -35,6 +35,9 @@ class Clock:
         self._enabled = bool(spec)
         self._freezer: _freeze_time | None = None
         self._frozen: FrozenDateTimeFactory | None = None
+        #: Whether :meth:`replaying` moves the clock (pinned, not to a fixed instant): a plain
+        #: attribute, so a cassette asks it per replay without a call.
+        self.follows_replays = False
 
     @property
     def fixed_instant(self) -> _dt.datetime | None:
@@ -52,6 +55,7 @@ class Clock:
 
         self._freezer = freezegun.freeze_time(instant, ignore=list(IGNORED_MODULES), tick=False)
         self._frozen = typing.cast("FrozenDateTimeFactory", self._freezer.start())
+        self.follows_replays = self._fixed is None
 
     def replaying(self, recorded_at: _dt.datetime) -> None:
         """Move the pinned clock to the instant a replayed interaction was recorded."""
@@ -61,6 +65,7 @@ class Clock:
     def stop(self) -> None:
         """Give real time back."""
         freezer, self._freezer, self._frozen = self._freezer, None, None
+        self.follows_replays = False
         if freezer is not None:
             freezer.stop()
 

@@ -180,16 +180,17 @@ class CassetteConnectionMixin:
         fields, chunks, chunked = conn._prepare_fields(method, url, body, headers, chunked)
         payload = None if chunks is None else _join(chunks)
         origin = self._origin
+        sent = tuple(fields)
 
         def build() -> Request:
-            _http11.check_fields(method, url, fields)  # may raise, as sending would
+            _http11.check_fields(method, url, sent)  # may raise, as sending would
             return _request_from_fields(
-                method, url, fields, payload or b"", origin, self._origin_parts
+                method, url, sent, payload or b"", origin, self._origin_parts
             )
 
         wire = None
         if payload is None or len(payload) <= _REMEMBERED_BODY_SIZE:
-            wire = (origin, method, url, tuple(fields), payload)
+            wire = (origin, method, url, sent, payload)
         if conn._body_open:
             self.close()
         interaction = self._player.play_wire(wire, build)
@@ -232,7 +233,7 @@ class CassetteConnectionMixin:
         response = _http11.read_response(
             fp, options, self._replay_done, request_wants_close=wants_close
         )
-        response._pooltest_replayed = True  # type: ignore[attr-defined]
+        response._pooltest_replayed = True
         return response
 
     def _replay_done(self, reusable: bool) -> None:
@@ -299,7 +300,7 @@ def _join(chunks: typing.Iterable[bytes | str]) -> bytes:
 def _request_from_fields(
     method: str,
     target: str,
-    fields: list[tuple[str, _http11.HeaderValue]],
+    fields: typing.Sequence[tuple[str, _http11.HeaderValue]],
     body: bytes,
     origin: str,
     origin_parts: _UriParts | None = None,
@@ -309,14 +310,28 @@ def _request_from_fields(
 
     Header values become the text that is sent: bytes as Latin-1, numbers in decimal.
     """
-    pairs = tuple(
-        [(name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields]
-    )
+    pairs = _text_pairs(fields)
     if target[:1] != "/":  # absolute-form (through a proxy), or "*"
         uri = target if "://" in target[:8] else origin + target
         return Request._sent(method.upper(), uri, pairs, body)
     parts = None if origin_parts is None else with_target(origin_parts, target)
     return Request._sent(method.upper(), origin + target, pairs, body, parts)
+
+
+def _text_pairs(
+    fields: typing.Sequence[tuple[str, _http11.HeaderValue]],
+) -> tuple[tuple[str, str], ...]:
+    """``fields`` with every value as the text sent; a tuple of text fields (the usual case: the
+    default fields are text) is returned as is."""
+    if isinstance(fields, tuple):
+        for _, value in fields:
+            if type(value) is not str:
+                break
+        else:
+            return typing.cast("tuple[tuple[str, str], ...]", fields)
+    return tuple(
+        [(name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields]
+    )
 
 
 def _wire_text(value: bytes | int) -> str:

@@ -225,14 +225,16 @@ class Filters:
         # The stored values themselves (what the uri/body/raw_headers properties return).
         uri, body, raw = request._uri, request._body, request._raw_headers
         pairs: Sequence[tuple[str, str]] = raw
-        if self.headers and raw not in self._unfiltered_headers:
+        # Each test puts the cheap, usually deciding, check first: the rule sets' truth is a
+        # Python-level __bool__.
+        if raw not in self._unfiltered_headers and self.headers:
             if _applies(self.headers, [name.lower() for name, _ in raw]):
                 pairs = _filter_pairs(raw, self.headers)
             elif len(self._unfiltered_headers) < 1024:
                 self._unfiltered_headers.add(raw)
-        if self.query and "?" in uri:
+        if "?" in uri and self.query:
             uri = _filter_query(uri, self.query)
-        if self.post_data and body:
+        if body and self.post_data:
             body, pairs = _filter_body(request, body, list(pairs), self.post_data)
         if self.sensitive:
             uri = self._hide(uri)

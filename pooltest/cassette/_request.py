@@ -26,6 +26,7 @@ derived from the request under their own keys; it is not part of equality.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 import typing
@@ -139,8 +140,15 @@ def with_target(origin: _UriParts, target: str) -> _UriParts:
     origin-form ``target`` (``/path?query#fragment``)."""
     rest, _, fragment = target.partition("#")
     path, _, query_string = rest.partition("?")
-    scheme, host, port, explicit = origin[:4]
-    return _UriParts(scheme, host, port, explicit, path or "/", query_string, fragment)
+    # tuple.__new__ skips the namedtuple's Python-level __new__ (this runs once per request).
+    return _new_uri_parts(
+        (origin[0], origin[1], origin[2], origin[3], path or "/", query_string, fragment)
+    )
+
+
+_new_uri_parts: typing.Callable[[tuple[str, str, int, bool, str, str, str]], _UriParts] = (
+    functools.partial(tuple.__new__, _UriParts)
+)
 
 
 def _uri_parts(
@@ -278,10 +286,10 @@ class Request:
     _raw_headers: HeaderPairs
     _body: bytes
     _memo: dict[str, typing.Any]
-    # Caches. The two every match reads start as None; the others stay unset (reading raises
-    # AttributeError) until first computed.
+    # Caches. ``_uri_parts`` (which every match reads) starts as None; the others stay unset
+    # (reading raises AttributeError) until first computed.
     _uri_parts: _UriParts | None
-    _query: tuple[tuple[str, str], ...] | None
+    _query: tuple[tuple[str, str], ...]
     _hash: int
     _headers: HTTPHeaderDict
     _content_type: tuple[str, dict[str, str]]
@@ -310,7 +318,6 @@ class Request:
         init(self, "_body", body)
         init(self, "_memo", {})
         init(self, "_uri_parts", None)
-        init(self, "_query", None)
 
     @classmethod
     def _sent(
@@ -324,14 +331,13 @@ class Request:
         """A request from values already in their stored form (upper-case method, pairs as a
         tuple, bytes body), optionally with its URI already split: what a connection sends."""
         request = cls.__new__(cls)
-        init = object.__setattr__
-        init(request, "_method", method)
-        init(request, "_uri", uri)
-        init(request, "_raw_headers", headers)
-        init(request, "_body", body)
-        init(request, "_memo", {})
-        init(request, "_uri_parts", uri_parts)
-        init(request, "_query", None)
+        # The slots' own setters: cheaper than object.__setattr__, which looks each name up.
+        _set_method(request, method)
+        _set_uri(request, uri)
+        _set_raw_headers(request, headers)
+        _set_body(request, body)
+        _set_memo(request, {})
+        _set_uri_parts(request, uri_parts)
         return request
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -423,10 +429,10 @@ class Request:
 
     def query_pairs(self) -> tuple[tuple[str, str], ...]:
         """The query's decoded ``(name, value)`` pairs, in order, blank values kept (cached)."""
-        query = self._query
-        if query is None:
+        try:
+            return self._query
+        except AttributeError:
             return self._cache("_query", split_query(self._parts_of_uri.query_string))
-        return query
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -610,6 +616,15 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self._method} {self._uri} ({len(self._body)} bytes)>"
+
+
+# The setters of the slots Request._sent fills (see there).
+_set_method = Request.__dict__["_method"].__set__
+_set_uri = Request.__dict__["_uri"].__set__
+_set_raw_headers = Request.__dict__["_raw_headers"].__set__
+_set_body = Request.__dict__["_body"].__set__
+_set_memo = Request.__dict__["_memo"].__set__
+_set_uri_parts = Request.__dict__["_uri_parts"].__set__
 
 
 def _field_charset(part: Part) -> str:

@@ -185,6 +185,11 @@ class ChunksAndContentLength(typing.NamedTuple):
     content_length: int | None
 
 
+# body_to_chunks' answers for no body at all.
+_NO_LENGTH = ChunksAndContentLength(None, None)
+_ZERO_LENGTH = ChunksAndContentLength(None, 0)
+
+
 def _read_blocks(body: typing.Any, blocksize: int) -> typing.Iterator[bytes]:
     """Yield ``blocksize`` reads of a file object until it is exhausted (text as UTF-8)."""
     read = body.read
@@ -207,9 +212,8 @@ def body_to_chunks(body: typing.Any | None, method: str, blocksize: int) -> Chun
     ``content_length`` is None when the size is unknown (send chunked); see the module
     docstring for the rules. Raises ``TypeError`` for a body that is none of the accepted kinds.
     """
-    if body is None:
-        length = None if method.upper() in _METHODS_NOT_EXPECTING_BODY else 0
-        return ChunksAndContentLength(None, length)
+    if body is None:  # the usual case: answered with a shared (immutable) result
+        return _NO_LENGTH if method.upper() in _METHODS_NOT_EXPECTING_BODY else _ZERO_LENGTH
     if isinstance(body, bytes):
         return ChunksAndContentLength((body,), len(body))
     if isinstance(body, str):
