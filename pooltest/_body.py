@@ -27,7 +27,7 @@ whether its socket can carry the next request.
 Memory stays bounded by what the caller asks for: a single ``fp.read(n)`` is never larger than
 8 MiB (``io.BufferedReader`` allocates ``n`` bytes up front), so a forged ``Content-Length`` or
 chunk size cannot force a huge allocation before the bytes actually arrive. A ``Content-Length``
-body read whole costs one ``fp.read(n)`` plus a few attribute updates.
+body read whole costs one ``fp.read(n)`` plus a few attribute updates, all within ``read()``.
 """
 
 from __future__ import annotations
@@ -142,7 +142,19 @@ class BodyReader:
             return b""
         try:
             if amt is None or amt < 0:
-                return self._read_all()
+                left = self.length_remaining
+                if left is None:
+                    return self._read_all()  # chunked, or up to the end of the stream
+                # The rest of a Content-Length body (every preload): one plain read, booked
+                # here rather than one call further down.
+                data = self._fp.read(left) if left <= _MAX_SINGLE_READ else self._read_upto(left)
+                got = len(data)
+                self._pos += got
+                self.length_remaining = left = left - got
+                if left and self._enforce:
+                    raise IncompleteRead(self._pos, left)
+                self._finish(not left)
+                return data
             if amt == 0:
                 return b""
             if self.chunked:
@@ -249,25 +261,15 @@ class BodyReader:
     # -- Content-Length and read-to-EOF bodies -----------------------------------------------
 
     def _read_all(self) -> bytes:
+        """The rest of a chunked or read-to-EOF body (read() books Content-Length ones)."""
         if self.chunked:
             parts = []
             while self._chunk_left or self._start_chunk():
                 parts.append(self._chunk_data(self._chunk_left))
             return b"".join(parts)
-        left = self.length_remaining
-        if left is None:
-            data = self._fp.read()
-            self._pos += len(data)
-            self._finish(True)
-            return data
-        # One plain read for the usual body (what _read_upto does for it, without the call).
-        data = self._fp.read(left) if left <= _MAX_SINGLE_READ else self._read_upto(left)
-        got = len(data)
-        self._pos += got
-        self.length_remaining = left = left - got
-        if left and self._enforce:
-            raise IncompleteRead(self._pos, left)
-        self._finish(not left)
+        data = self._fp.read()
+        self._pos += len(data)
+        self._finish(True)
         return data
 
     def _read_plain(self, amt: int) -> bytes:

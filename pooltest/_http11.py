@@ -27,12 +27,16 @@ runs both ways. Every line read is bounded, and the number of headers is capped.
 
 The usual header block (CRLF line ends, names seen before) takes a fast path that splits it in
 one pass and fills the header dict's storage in the same loop; any other block goes through the
-line-by-line parser, which defines the result (both are tested to agree).
+line-by-line parser, which defines the result (both are tested to agree). When the whole head is
+already at hand (in an ``io.BufferedReader``'s buffer, or in an ``io.BytesIO``) and its status
+line was seen before, the head is taken in one read instead of one ``readline`` per line, on the
+same conditions, so that it cannot differ from the line-by-line result either.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import itertools
 import re
 import typing
@@ -51,6 +55,9 @@ if typing.TYPE_CHECKING:
 MAX_LINE = 65536
 #: Most header lines accepted in one response head.
 MAX_HEADERS = 100
+#: Most head bytes the one-read head path looks at (io.BufferedReader's default buffer size;
+#: far below MAX_LINE, so no line it accepts can be too long).
+_HEAD_WINDOW = 8192
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CTL_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")
@@ -127,6 +134,18 @@ def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderVal
     Raises what :func:`encode_request_head` raises, ``UnicodeEncodeError`` for a value that is
     not Latin-1 included.
     """
+    # The usual request at once: a letters-only method, a printable ASCII target without spaces
+    # (what check_method and check_target accept without their regexes; ASCII also encodes as
+    # Latin-1) and only fields checked before. Anything else takes the general checks below.
+    if (
+        method.isalpha()
+        and method.isascii()
+        and target.isascii()
+        and target.isprintable()
+        and " " not in target
+        and _all_checked(fields)
+    ):
+        return
     check_method(method)
     check_target(target)
     checked = _CHECKED_FIELDS
@@ -179,6 +198,10 @@ def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) 
 _STATUS_MEMO: dict[bytes, tuple[str, int, str]] = {}
 _STATUS_MEMO_LINE = 64
 _STATUS_MEMO_SIZE = 256
+# The memo's final (>= 200, or 101) CRLF-ended lines again, keyed by their text without the CRLF:
+# what the one-read head path (_take_plain_head) looks a status line up in. Filled with the memo,
+# and bounded like it.
+_FINAL_STATUS_TEXTS: dict[str, tuple[str, int, str]] = {}
 
 
 def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
@@ -193,7 +216,14 @@ def _read_status(fp: BinaryIO) -> tuple[str, int, str]:
     parsed = _parse_status(line)
     if len(line) <= _STATUS_MEMO_LINE and len(_STATUS_MEMO) < _STATUS_MEMO_SIZE:
         _STATUS_MEMO[line] = parsed
+        if _is_final_crlf_line(line, parsed[1]) and len(_FINAL_STATUS_TEXTS) < _STATUS_MEMO_SIZE:
+            _FINAL_STATUS_TEXTS[line[:-2].decode("latin-1")] = parsed
     return parsed
+
+
+def _is_final_crlf_line(line: bytes, status: int) -> bool:
+    """Whether a status line ends in CRLF and starts a final response (101 counts as final)."""
+    return line[-2:] == b"\r\n" and (status >= 200 or status == 101)
 
 
 def _parse_status(line: bytes) -> tuple[str, int, str]:
@@ -223,6 +253,8 @@ _BLANK_LINES = frozenset((b"\r\n", b"\n", b""))
 # A header block as pairs, and the HTTPHeaderDict storage those pairs make when the fast path
 # could build it on the way (None: build it from the pairs).
 _Block = tuple[list[tuple[str, str]], dict[str, list[str]] | None]
+# A final head: version, status, reason, header pairs, and the storage as in _Block.
+_Head = tuple[str, int, str, list[tuple[str, str]], dict[str, list[str]] | None]
 
 
 def _read_headers(fp: BinaryIO) -> list[tuple[str, str]]:
@@ -266,26 +298,35 @@ def _split_block(lines: list[bytes]) -> _Block:
     # Each line holds one LF, at its end: count + 1 pieces means every line ends in CRLF.
     if len(fields) == count + 1 and text.count("\r") == count:
         fields.pop()  # the empty string after the last CRLF
-        known = _TOKEN_NAMES
-        pairs: list[tuple[str, str]] = []
-        append = pairs.append
-        container: dict[str, list[str]] = {}
-        setdefault = container.setdefault
-        for field in fields:
-            name, colon, value = field.partition(":")
-            key = known.get(name)
-            if key is None or not colon:
-                break
-            value = value.strip(" \t")
-            append((name, value))
-            # As _from_pairs: a repeated name adds its value to the first one's line.
-            line = [name, value]
-            existing = setdefault(key, line)
-            if existing is not line:
-                existing.append(value)
-        else:
-            return pairs, container
+        block = _known_fields(iter(fields))
+        if block is not None:
+            return block
     return _parse_fields(iter(lines)), None
+
+
+def _known_fields(
+    fields: Iterator[str],
+) -> tuple[list[tuple[str, str]], dict[str, list[str]]] | None:
+    """Pairs and header dict storage of header lines (without line ends, CR or LF) whose names
+    are all known tokens followed by a colon; None as soon as one is not."""
+    known = _TOKEN_NAMES
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    container: dict[str, list[str]] = {}
+    setdefault = container.setdefault
+    for field in fields:
+        name, colon, value = field.partition(":")
+        key = known.get(name)
+        if key is None or not colon:
+            return None
+        value = value.strip(" \t")
+        append((name, value))
+        # As _from_pairs: a repeated name adds its value to the first one's line.
+        line = [name, value]
+        existing = setdefault(key, line)
+        if existing is not line:
+            existing.append(value)
+    return pairs, container
 
 
 def _raw_lines(fp: BinaryIO) -> Iterator[bytes]:
@@ -336,19 +377,68 @@ def read_response_head(fp: BinaryIO) -> tuple[str, int, str, list[tuple[str, str
 
     Interim 1xx responses other than 101 are read and discarded.
     """
-    return _read_final_head(fp)[:4]
+    return (_take_plain_head(fp) or _read_final_head(fp))[:4]
 
 
-def _read_final_head(
-    fp: BinaryIO,
-) -> tuple[str, int, str, list[tuple[str, str]], dict[str, list[str]] | None]:
-    """:func:`read_response_head`, plus the header dict storage when the fast path built it."""
+def _read_final_head(fp: BinaryIO) -> _Head:
+    """:func:`read_response_head` line by line, plus the header dict storage when
+    :func:`_split_block`'s fast path built it. Callers try :func:`_take_plain_head` first."""
     for _ in range(MAX_HEADERS):
         version, status, reason = _read_status(fp)
         pairs, container = _read_block(fp)
         if status >= 200 or status == 101:
             return version, status, reason, pairs, container
     raise http.client.HTTPException("too many interim (1xx) responses")
+
+
+def _take_plain_head(fp: BinaryIO) -> _Head | None:
+    """The final head read in one step when it is plain and already at hand, else None.
+
+    Plain: the first blank line lies within the first ``_HEAD_WINDOW`` bytes the stream holds
+    (``peek`` of an ``io.BufferedReader``, a read of an ``io.BytesIO``), every line ends in CRLF
+    and holds no other CR or LF, the status line is a final one parsed before, and every header
+    name is known. Then the line-by-line reader would read exactly these lines and take
+    :func:`_split_block`'s fast path: the same result, without a ``readline`` per line. Exactly
+    the head's bytes are consumed on success, nothing otherwise (the general path then runs).
+    """
+    kind = type(fp)
+    if kind is io.BufferedReader:
+        if fp.closed:
+            return None  # the general path raises readline's own error
+        # The buffered bytes, after at most one raw read (which readline would do as well).
+        window = fp.peek(_HEAD_WINDOW)  # type: ignore[attr-defined]  # a BufferedReader's
+        start = -1  # nothing to seek back to: peek consumed nothing
+    elif kind is io.BytesIO:
+        start = fp.tell()
+        window = fp.read(_HEAD_WINDOW)
+    else:
+        return None
+    end = window.find(b"\r\n\r\n", 0, _HEAD_WINDOW)
+    head = _plain_head(window[:end].decode("latin-1")) if end >= 0 else None
+    if start < 0:
+        if head is not None:
+            fp.read(end + 4)  # taken from the buffer just peeked at: no I/O
+    else:
+        fp.seek(start if head is None else start + end + 4)
+    return head
+
+
+def _plain_head(text: str) -> _Head | None:
+    """The head whose lines, CRLF-separated and without the final blank line, are ``text``;
+    None unless it is plain (see :func:`_take_plain_head`)."""
+    lines = text.split("\r\n")
+    breaks = len(lines) - 1
+    # With as many CR and LF as line breaks, every CR and LF is one of the CRLF line ends.
+    if breaks > MAX_HEADERS or text.count("\r") != breaks or text.count("\n") != breaks:
+        return None
+    fields = iter(lines)
+    status = _FINAL_STATUS_TEXTS.get(next(fields))
+    if status is None:
+        return None
+    block = _known_fields(fields)
+    if block is None:
+        return None
+    return status[0], status[1], status[2], block[0], block[1]
 
 
 # Framing questions are answered from the header dict's storage (lower-cased name ->
@@ -443,7 +533,7 @@ def read_response(
     happens before this function returns. ``on_head(version, status, reason, pairs)`` is called
     with the final head as soon as it is parsed, before any body byte is read.
     """
-    version, status, reason, pairs, container = _read_final_head(fp)
+    version, status, reason, pairs, container = _take_plain_head(fp) or _read_final_head(fp)
     if on_head is not None:
         on_head(version, status, reason, pairs)
     if container is None:

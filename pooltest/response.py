@@ -1181,7 +1181,11 @@ class HTTPResponse(BaseHTTPResponse):
         self.chunk_left = None
         self._request_method = request_method
         self._pooltest_replayed = False
-        self._take_framing(reader)
+        if reader.chunked or reader._done:
+            self._take_framing(reader)
+        else:  # _take_framing's answer for a body still to come without chunked framing
+            self.length_remaining = reader.length_remaining
+            self.chunked = False
         self._decoded_buffer = _NO_DECODED_BYTES
         if preload_content:
             if "content-encoding" in headers._container:

@@ -115,7 +115,15 @@ class _Tee:
         return self._fp.fileno()
 
 
-class CassetteConnectionMixin:
+# For the type checker the mixin is an HTTPConnection (it only ever runs in front of one, see
+# cassette_connection_class); at run time it is a plain mixin, so no cast is needed per call.
+if typing.TYPE_CHECKING:
+    _MixinBase = HTTPConnection
+else:
+    _MixinBase = object
+
+
+class CassetteConnectionMixin(_MixinBase):
     """Replays or records, in front of a real connection class (see the module docstring)."""
 
     _player: Player
@@ -132,35 +140,30 @@ class CassetteConnectionMixin:
         self._virtual_open = True
         self.is_verified = _verifies(self)
 
-    def _real(self) -> HTTPConnection:
-        return typing.cast(HTTPConnection, super())
-
     def close(self) -> None:
         self._virtual_open = False
         self._replay = None
         self._recording = None
         self._head = None
-        self._real().close()
+        super().close()
 
     @property
     def is_closed(self) -> bool:
         if self._virtual_open:
             return False
-        return self._real().is_closed
+        return super().is_closed
 
     @property
     def is_connected(self) -> bool:
         if self._virtual_open:
             return True
-        return self._real().is_connected
+        return super().is_connected
 
     def _attach(self, sock: socket.socket) -> None:
-        real = self._real()
-        real._attach(sock)
-        conn = typing.cast(HTTPConnection, self)
-        assert conn._fp is not None
-        self._tee = _Tee(conn._fp)
-        conn._fp = typing.cast(typing.BinaryIO, self._tee)
+        super()._attach(sock)
+        assert self._fp is not None
+        self._tee = _Tee(self._fp)
+        self._fp = typing.cast(typing.BinaryIO, self._tee)
 
     def request(
         self,
@@ -175,9 +178,8 @@ class CassetteConnectionMixin:
         enforce_content_length: bool = True,
     ) -> None:
         """Prepare the request as the real connection would, then replay or go live."""
-        conn = typing.cast(HTTPConnection, self)
         headers = headers if headers is not None else {}
-        fields, chunks, chunked = conn._prepare_fields(method, url, body, headers, chunked)
+        fields, chunks, chunked = self._prepare_fields(method, url, body, headers, chunked)
         payload = None if chunks is None else _join(chunks)
         origin = self._origin
         sent = tuple(fields)
@@ -191,7 +193,7 @@ class CassetteConnectionMixin:
         wire = None
         if payload is None or len(payload) <= _REMEMBERED_BODY_SIZE:
             wire = (origin, method, url, sent, payload)
-        if conn._body_open:
+        if self._body_open:
             self.close()
         interaction = self._player.play_wire(wire, build)
         options = _ResponseOptions(
@@ -200,15 +202,15 @@ class CassetteConnectionMixin:
         if interaction is not None:
             self._replay = (interaction, options, bool(headers) and _asks_to_close(headers))
             self._virtual_open = True
-            conn._response_options = options
+            self._response_options = options
             return
         # The request was built and filtered once already, in play_wire(): the cassette finds
         # that again by ``wire`` when the exchange is recorded (build() runs only if it cannot).
         self._recording = (method.upper(), wire, build)
         self._virtual_open = False
-        if conn.sock is None:
-            self._real().connect()
-        conn._send_prepared(
+        if self.sock is None:
+            super().connect()
+        self._send_prepared(
             method,
             _http11.encode_request_head(method, url, fields),
             None if payload is None else (payload,),
@@ -223,12 +225,11 @@ class CassetteConnectionMixin:
         if replay is None:
             if self._tee is not None:
                 self._tee.captured.clear()
-            return self._real().getresponse()
+            return super().getresponse()
         self._replay = None
-        conn = typing.cast(HTTPConnection, self)
         interaction, options, wants_close = replay
-        conn._response_options = None
-        conn._body_open = True
+        self._response_options = None
+        self._body_open = True
         fp = io.BytesIO(self._player.response_wire(interaction))
         response = _http11.read_response(
             fp, options, self._replay_done, request_wants_close=wants_close
@@ -237,7 +238,7 @@ class CassetteConnectionMixin:
         return response
 
     def _replay_done(self, reusable: bool) -> None:
-        typing.cast(HTTPConnection, self)._body_open = False
+        self._body_open = False
         self._virtual_open = reusable
 
     def _record_head(
@@ -258,7 +259,7 @@ class CassetteConnectionMixin:
             tee.captured.clear()
             if response is not None:
                 self._player.record_wire(wire, build, response)
-        self._real()._on_body_done(reusable)
+        super()._on_body_done(reusable)
 
 
 _classes: dict[type[Any], type[Any]] = {}
