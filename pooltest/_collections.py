@@ -120,12 +120,16 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], MutableMapping[_KT, _VT]):
         self.dispose_func = dispose_func
         self._container = OrderedDict()
         self.lock = RLock()
+        # The most recently used entry as one ``(key, value)`` tuple, or None: see ``get``.
+        self._last: tuple[_KT, _VT] | None = None
 
     def __getitem__(self, key: _KT) -> _VT:
         with self.lock:
             container = self._container
             container.move_to_end(key)  # KeyError for a missing key, as a mapping should.
-            return container[key]
+            value = container[key]
+            self._last = (key, value)
+            return value
 
     @typing.overload
     def get(self, key: _KT) -> _VT | None: ...
@@ -135,16 +139,26 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], MutableMapping[_KT, _VT]):
 
     def get(self, key: _KT, default: _VT | _DT | None = None) -> _VT | _DT | None:
         """Return the value for ``key`` (marking it most recently used), or ``default``."""
+        # Fast path: asking again for the very key object that is already the most recently
+        # used entry changes no order, so neither the lock nor hashing the key (a PoolManager's
+        # key has 29 fields) is needed. ``_last`` is one tuple, read in one step; every change
+        # under the lock resets it, so it never names an entry that is not the newest.
+        last = self._last
+        if last is not None and last[0] is key:
+            return last[1]
         with self.lock:
             container = self._container
             try:
                 container.move_to_end(key)
             except KeyError:
                 return default
-            return container[key]
+            value = container[key]
+            self._last = (key, value)
+            return value
 
     def __setitem__(self, key: _KT, value: _VT) -> None:
         with self.lock:
+            self._last = None
             container = self._container
             if key in container:
                 disposed = container[key]
@@ -160,6 +174,7 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], MutableMapping[_KT, _VT]):
 
     def __delitem__(self, key: _KT) -> None:
         with self.lock:
+            self._last = None
             value = self._container.pop(key)
         if self.dispose_func:
             self.dispose_func(value)
@@ -174,6 +189,7 @@ class RecentlyUsedContainer(typing.Generic[_KT, _VT], MutableMapping[_KT, _VT]):
     def clear(self) -> None:
         """Remove every entry, then dispose of each removed value (outside the lock)."""
         with self.lock:
+            self._last = None
             values = list(self._container.values())
             self._container.clear()
         if self.dispose_func:

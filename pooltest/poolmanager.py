@@ -50,7 +50,7 @@ from .response import BaseHTTPResponse
 from .util.proxy import connection_requires_http_tunnel
 from .util.retry import Retry
 from .util.timeout import Timeout
-from .util.url import Url, parse_url
+from .util.url import Url, _split_plain_url, parse_url
 
 if typing.TYPE_CHECKING:
     import ssl
@@ -455,21 +455,36 @@ class PoolManager(RequestMethods):
         origin changes; a 303 turns into a GET without body or ``Content-*`` headers; 307 and 308
         keep method and body.
         """
-        u = _parse_url_cached(url) if len(url) <= 2048 else parse_url(url)
-        if u.scheme is None:
-            warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
-        conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
-        kw["assert_same_host"] = False
-        kw["redirect"] = False
-        if "headers" not in kw:
-            kw["headers"] = self.headers
-        if self.proxy is not None and self._proxy_requires_url_absolute_form(u):
-            response = conn.urlopen(method, u._replace(fragment=None).url, **kw)
+        short = len(url) <= 2048
+        # A plain http(s) URL (see util.url._split_plain_url) needs no Url, without a proxy.
+        plain = _split_plain_cached(url) if short and self.proxy is None else None
+        if plain is not None:
+            scheme, host, port, target = plain
+            conn = self.connection_from_host(host, port=port, scheme=scheme)
         else:
-            response = conn.urlopen(method, u.request_uri, **kw)
+            u = _parse_url_cached(url) if short else parse_url(url)
+            if u.scheme is None:
+                warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
+            conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
+            if self.proxy is not None and self._proxy_requires_url_absolute_form(u):
+                target = u._replace(fragment=None).url
+            else:
+                target = u.request_uri
+        if kw:
+            kw["assert_same_host"] = False
+            kw["redirect"] = False
+            if "headers" not in kw:
+                kw["headers"] = self.headers
+            response = conn.urlopen(method, target, **kw)
+        else:  # the same call: without ``**kw`` it is a plain (much cheaper) call
+            response = conn.urlopen(
+                method, target, assert_same_host=False, redirect=False, headers=self.headers
+            )
         redirect_location = redirect and response.get_redirect_location()
         if not redirect_location:
             return response
+        if not kw:  # what the plain call passed, for the next hop
+            kw = {"assert_same_host": False, "redirect": False, "headers": self.headers}
         return self._redirect(method, url, redirect_location, response, conn, redirect, kw)
 
     def _redirect(
@@ -613,6 +628,7 @@ def proxy_from_url(url: str, **kw: Any) -> ProxyManager:
 
 # URLs are immutable values: the same string always parses to the same Url.
 _parse_url_cached = functools.lru_cache(maxsize=512)(parse_url)
+_split_plain_cached = functools.lru_cache(maxsize=512)(_split_plain_url)
 
 
 def _retire_pool(pool: HTTPConnectionPool) -> None:

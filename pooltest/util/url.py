@@ -701,6 +701,26 @@ def _parse_plain_url(url: str) -> Url | None:
     return Url._make((scheme, None, host, port, path, query, None))
 
 
+def _split_plain_url(url: str) -> tuple[str, str, int | None, str] | None:
+    """``(scheme, host, port, request_uri)`` of ``parse_url(url)`` for a plain URL, else None.
+
+    For a pool manager, which needs only the origin and the request target: the same answer as
+    :func:`_parse_plain_url` without building the :class:`Url` (tests check the two agree).
+    """
+    match = _PLAIN_URL_RE.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port_text, path, query = match.groups()
+    if path is None:
+        path = "/"
+    elif "/." in path:
+        return None  # dot segments to remove
+    port = None if port_text is None else int(port_text)
+    if port is not None and port > 65535:
+        return None  # the general path raises
+    return scheme, host, port, path if query is None else path + "?" + query
+
+
 def parse_url(url: str) -> Url:
     """Split ``url`` into a :class:`Url`, normalising http(s) URLs as urllib3 2.x does.
 
