@@ -302,6 +302,13 @@ def _query_key(request: Request) -> Hashable:
     return tuple(sorted(request.query_pairs()))
 
 
+def _query_string_key(query_string: str) -> Hashable:
+    """:func:`_query_key` of any request whose query string is ``query_string``."""
+    if not query_string:
+        return ()
+    return tuple(sorted(split_query(query_string)))
+
+
 def _query_differences(live: Request, recorded: Request) -> list[Difference]:
     if _QUERY_KEY(live) == _QUERY_KEY(recorded):
         return []
@@ -587,6 +594,24 @@ def _port(request: Request) -> Hashable:
 def _path(request: Request) -> Hashable:
     return request.path
 
+
+def _empty_body_meaning(_query_string: str) -> Hashable:
+    return _EMPTY_BODY
+
+
+def _empty_raw_body(_query_string: str) -> Hashable:
+    return b""
+
+
+#: The computed keys (by their plain function, a keyer's ``_pooltest_compute``) whose value
+#: for a request with an empty body depends on nothing but its query string (not on headers),
+#: each with that dependency as a function of the query string. A cassette keys such requests
+#: without building them (see ``Cassette.play_wire``).
+_KEYS_OF_QUERY_STRING: dict[Callable[[Request], Hashable], Callable[[str], Hashable]] = {
+    _query_key: _query_string_key,
+    _body_meaning: _empty_body_meaning,
+    _body: _empty_raw_body,
+}
 
 # Keys that are one attribute of the request: a cassette reads them all with one attrgetter.
 for _keyer, _view in ((_method, "method"), (_scheme, "scheme"), (_host, "host"), (_port, "port")):
@@ -1095,4 +1120,9 @@ def as_comparison(obj: object) -> Comparison:
 # pooltest.cassette imports this module (its package __init__ loads the cassette, which uses
 # matchers), and this module needs the Request model from that package. Importing it last means
 # whichever side is imported first, the names the other needs already exist.
-from pooltest.cassette._request import DEFAULT_PORTS, Request, is_json_type  # noqa: E402
+from pooltest.cassette._request import (  # noqa: E402
+    DEFAULT_PORTS,
+    Request,
+    is_json_type,
+    split_query,
+)

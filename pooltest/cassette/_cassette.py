@@ -10,8 +10,9 @@ scheme, host, port, path, query, headers, body, ...) contributes to a tuple; rec
 indexed by that tuple when the cassette loads, so finding the candidates for a request is one
 dictionary lookup whatever the cassette's size. A request's filtered form and key are
 remembered by its wire form (see :meth:`Cassette.play_wire`), so keys must be pure functions of
-the request. Comparisons without a key (custom callables) are then checked on those candidates
-only.
+the request; a body-less request whose key needs only its method and URI is keyed from its wire
+form without being built at all. Comparisons without a key (custom callables) are then checked
+on those candidates only.
 
 Rule 3 — in order, once each. Among the candidates, the first one not yet played answers:
 the n-th identical request gets the n-th recording. With ``allow_playback_repeats=True`` a
@@ -45,17 +46,23 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from pooltest import _routing
+from pooltest import _http11, _routing
 from pooltest._base_connection import BaseHTTPConnection
-from pooltest.matchers import Comparison, Difference, as_comparison, explain
+from pooltest.matchers import (
+    _KEYS_OF_QUERY_STRING,
+    Comparison,
+    Difference,
+    as_comparison,
+    explain,
+)
 
 from . import _format
 from ._clock import Clock, FreezeSpec
 from ._connection import cassette_connection_class
 from ._errors import CassetteNotFoundError, UnmatchedRequestError
-from ._filters import Filters, FilterSpec, RequestHook, ResponseHook
+from ._filters import Filters, FilterSpec, RequestHook, ResponseHook, _filter_query
 from ._model import Interaction, Response, utc_now
-from ._request import Request, split_uri
+from ._request import Request, _UriParts, split_uri
 
 if typing.TYPE_CHECKING:
     from pooltest.poolmanager import PoolManager
@@ -72,6 +79,8 @@ _F = typing.TypeVar("_F", bound=Callable[..., Any])
 _FILTERED = "pooltest.cassette.filtered"
 # Distinct wire forms whose filtered request and key a cassette remembers (cleared when full).
 _MATCHING_MEMO_SIZE = 4096
+#: A request's wire form: origin, method, target, header fields as sent, body (None: none).
+_Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes | None"]
 
 
 class Cassette:
@@ -124,6 +133,10 @@ class Cassette:
         self._keyers = [c._keyer for c in self._comparisons if c._keyer is not None]
         self._key_of = _key_function(self._keyers)
         self._checks = [c for c in self._comparisons if not c.indexable]
+        # The key of an unbuilt request (see play_wire), when the comparisons and filters allow.
+        self._bare_key = (
+            None if self._checks or self.filters.sensitive else _bare_key_function(self._keyers)
+        )
         # wire form of a request -> (filtered request, index key); see _matching()
         self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...] | None]] = {}
         self._clock = Clock(freeze_time)
@@ -132,8 +145,10 @@ class Cassette:
         self._loaded_from_disk = False
         self.interactions: list[Interaction] = []
         self.play_counts: list[int] = []
-        #: Every request this run sent through the cassette, filtered, in order.
-        self.requests: list[Request] = []
+        # What ``requests`` returns; an entry may still be the function that builds it, and
+        # _unbuilt says which (see play_wire).
+        self._requests: list[Request | Callable[[], Request]] = []
+        self._unbuilt: list[int] = []
         self._recorded: list[Interaction] = []
         self._index: dict[tuple[Hashable, ...], list[int]] = {}
         self._cursor: dict[tuple[Hashable, ...], int] = {}
@@ -147,6 +162,17 @@ class Cassette:
             f"interactions={len(self.interactions)} played={played} "
             f"recorded={len(self._recorded)}>"
         )
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request this run sent through the cassette, filtered, in order."""
+        with self._lock:
+            sent = self._requests
+            for position in self._unbuilt:
+                build = typing.cast("Callable[[], Request]", sent[position])
+                sent[position] = self.filters.request(build())
+            self._unbuilt.clear()
+            return typing.cast("list[Request]", sent)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -229,17 +255,35 @@ class Cassette:
         filtered = self._filtered(request)
         return self._play(filtered, self._key(filtered))
 
-    def play_wire(self, wire: Hashable | None, build: Callable[[], Request]) -> Interaction | None:
+    def play_wire(
+        self,
+        wire: _Wire | None,
+        build: Callable[[], Request],
+        origin_parts: _UriParts | None = None,
+    ) -> Interaction | None:
         """:meth:`play` for a request known by its wire form ``wire`` (origin, method, target,
-        header fields, body), built (and validated) by ``build()`` only when this cassette has
-        not seen that wire form yet. ``wire=None`` (say, a large body) is never remembered.
+        header fields, body), built (and validated) by ``build()`` only when needed.
+        ``wire=None`` (say, a large body) is never remembered. ``origin_parts`` (the
+        :func:`split_uri` of the origin) lets a request be keyed without being built.
 
-        Filtering and keying are pure functions of the wire form, so they run once per distinct
-        request, not once per replay: a repeated request costs one dictionary lookup before
-        the index lookup of :meth:`_find`.
+        Unbuilt: a request without a body whose key depends on its method and URI alone (see
+        :func:`_bare_key_function`), and whose URI the filters leave as it is, is validated,
+        keyed from its wire form and, if a recording answers it, played without building it:
+        ``requests`` builds and filters it when read. Anything else, a miss included, takes the
+        general path below.
+
+        General: filtering and keying are pure functions of the wire form, so they run once per
+        distinct request, not once per replay: a repeated request costs one dictionary lookup
+        before the index lookup of :meth:`_find`.
         """
         if wire is None:
             return self.play(build())
+        if origin_parts is not None and self._bare_key is not None and not wire[4]:
+            key = self._unbuilt_key(wire, origin_parts)
+            if key is not None:
+                interaction = self._play_unbuilt(key, build)
+                if interaction is not None:
+                    return interaction
         memo = self._matching_memo.get(wire)
         if memo is None:
             # build() makes a new request, so there is no filtered form in its memo to reuse.
@@ -251,20 +295,55 @@ class Cassette:
             self._matching_memo[wire] = memo
         return self._play(*memo)
 
+    def _unbuilt_key(self, wire: _Wire, origin_parts: _UriParts) -> tuple[Hashable, ...] | None:
+        """The index key of the request with this wire form (and body-less) computed without
+        building it, after validating it as build() does; None if it cannot be (see
+        :meth:`play_wire`)."""
+        bare_key = self._bare_key
+        _origin, method, target, fields, _body = wire
+        if bare_key is None or target[:1] != "/" or not self._index:
+            return None
+        # As the parts of a Request with an origin-form target are split (_request.with_target).
+        path, _, query_string = target.partition("#")[0].partition("?")
+        rules = self.filters.query
+        if query_string and rules and _filter_query(target, rules) is not target:
+            return None  # the filters would change the URI
+        _http11.check_fields(method, target, fields)  # may raise, as build() would
+        return bare_key((method.upper(), *origin_parts[:3], path, query_string))
+
+    def _play_unbuilt(
+        self, key: tuple[Hashable, ...], build: Callable[[], Request]
+    ) -> Interaction | None:
+        """The recording answering the unbuilt request ``build()`` would make, whose index key
+        is ``key``: ``requests`` builds it when read. None if no recording answers it."""
+        with self._lock:
+            if self.record_mode not in _REPLAYING_MODES:
+                return None
+            position = self._find(None, key)
+            if position is None:
+                return None
+            self._unbuilt.append(len(self._requests))
+            self._requests.append(build)
+            return self._played(position)
+
     def _play(self, filtered: Request, key: tuple[Hashable, ...] | None) -> Interaction | None:
         with self._lock:
-            self.requests.append(filtered)
+            self._requests.append(filtered)
             if self.record_mode in _REPLAYING_MODES:  # _may_replay, inlined: runs per request
                 position = self._find(filtered, key)
                 if position is not None:
-                    self.play_counts[position] += 1
-                    interaction = self.interactions[position]
-                    if self._clock.follows_replays:
-                        self._clock.replaying(interaction.recorded_at)
-                    return interaction
+                    return self._played(position)
             if self._may_record:
                 return None
             raise UnmatchedRequestError(self._explain_miss(filtered))
+
+    def _played(self, position: int) -> Interaction:
+        """Count a replay of the recording at ``position`` (under the lock) and return it."""
+        self.play_counts[position] += 1
+        interaction = self.interactions[position]
+        if self._clock.follows_replays:
+            self._clock.replaying(interaction.recorded_at)
+        return interaction
 
     def _filtered(self, request: Request) -> Request:
         """``request`` through this cassette's filters, computed once per request object."""
@@ -274,7 +353,9 @@ class Cassette:
             filtered = memo[_FILTERED] = self.filters.request(request)
         return filtered
 
-    def _find(self, request: Request, key: tuple[Hashable, ...] | None) -> int | None:
+    def _find(self, request: Request | None, key: tuple[Hashable, ...] | None) -> int | None:
+        """The position of the recording answering the request with index key ``key`` (Rule
+        3); ``request`` is needed only for checks without a key (it is None only without)."""
         if key is None:
             return None
         candidates = self._index.get(key)
@@ -289,13 +370,13 @@ class Cassette:
                 if offset == start:
                     start += 1
                 continue
-            if not checks or self._passes(checks, request, position):
+            if not checks or self._passes(checks, typing.cast(Request, request), position):
                 self._cursor[key] = start
                 return position
         self._cursor[key] = start
         if self.allow_playback_repeats:
             for position in candidates:
-                if not checks or self._passes(checks, request, position):
+                if not checks or self._passes(checks, typing.cast(Request, request), position):
                     return position
         return None
 
@@ -591,27 +672,75 @@ def _key_function(
 
     The key's shape only has to be the same for recordings and live requests, which it is.
     """
+    views, others = _key_plan(keyers)
+    return _assemble(_views_reader(views) if views else None, others)
+
+
+# Where the views a key may read are found in a bare request (see _bare_key_function).
+_BARE_INDEX = {"method": 0, "scheme": 1, "host": 2, "port": 3, "path": 4}
+# (method, scheme, host, port, path, query string) of a request, for _bare_key_function.
+_Bare = tuple[str, str, str, int, str, str]
+
+
+def _bare_key_function(
+    keyers: Sequence[Callable[[Request], Hashable]],
+) -> Callable[[_Bare], tuple[Hashable, ...]] | None:
+    """The key :func:`_key_function` gives a plain :class:`Request` with an empty body, computed
+    from its bare form (upper-case method, scheme, host, port, path, query string), whatever
+    its headers; None unless every keyer is a view or a key of the query string alone
+    (``matchers._KEYS_OF_QUERY_STRING``). Same views in the same order, same shape: views
+    picked by one itemgetter (a single view alone, several as a tuple), as _views_reader does.
+    """
+    views, others = _key_plan(keyers)
+    if not all(view in _BARE_INDEX for view in views):
+        return None
+    of_query: list[Callable[[_Bare], Hashable]] = []
+    for keyer in others:
+        key_of_query_string = _KEYS_OF_QUERY_STRING.get(keyer)
+        if key_of_query_string is None:
+            return None
+        of_query.append(_of_bare_query(key_of_query_string))
+    read = operator.itemgetter(*[_BARE_INDEX[view] for view in views]) if views else None
+    return _assemble(read, of_query)
+
+
+def _of_bare_query(key: Callable[[str], Hashable]) -> Callable[[_Bare], Hashable]:
+    return lambda bare: key(bare[5])
+
+
+def _key_plan(
+    keyers: Sequence[Callable[[Request], Hashable]],
+) -> tuple[list[str], list[Callable[[Request], Hashable]]]:
+    """The views the keyers read (in order) and the other keyers, as plain functions."""
     views = [getattr(keyer, "_pooltest_view", None) for keyer in keyers]
-    simple = [view for view in views if view is not None]
     others = [
         getattr(keyer, "_pooltest_compute", keyer)
         for keyer, view in zip(keyers, views, strict=True)
         if view is None
     ]
-    if not simple:
-        return lambda request: tuple([keyer(request) for keyer in others])
-    read = _views_reader(simple)
+    return [view for view in views if view is not None], others
+
+
+_S = typing.TypeVar("_S")
+
+
+def _assemble(
+    read: Callable[[_S], Hashable] | None, others: Sequence[Callable[[_S], Hashable]]
+) -> Callable[[_S], tuple[Hashable, ...]]:
+    """A key function: the views ``read`` gives (if any), then each other keyer's value."""
+    if read is None:
+        return lambda subject: tuple([keyer(subject) for keyer in others])
     # Up to two other keyers (the default match_on has query and body) are called directly:
     # a comprehension costs more than the keyers themselves.
     if not others:
-        return lambda request: (read(request),)
+        return lambda subject: (read(subject),)
     if len(others) == 1:
         only = others[0]
-        return lambda request: (read(request), only(request))
+        return lambda subject: (read(subject), only(subject))
     if len(others) == 2:
         first, second = others
-        return lambda request: (read(request), first(request), second(request))
-    return lambda request: (read(request), *[keyer(request) for keyer in others])
+        return lambda subject: (read(subject), first(subject), second(subject))
+    return lambda subject: (read(subject), *[keyer(subject) for keyer in others])
 
 
 def _views_reader(views: list[str]) -> Callable[[Request], Hashable]:

@@ -60,10 +60,17 @@ _REMEMBERED_BODY_SIZE = 64 * 1024
 class Player(typing.Protocol):
     """What a cassette connection needs from its cassette."""
 
-    def play_wire(self, wire: Hashable | None, build: Callable[[], Request]) -> Interaction | None:
+    def play_wire(
+        self,
+        wire: Hashable | None,
+        build: Callable[[], Request],
+        origin_parts: _UriParts | None = None,
+    ) -> Interaction | None:
         """The interaction answering the request whose wire form is ``wire``; None to go live
         and record; or raise. ``build()`` validates the request and makes its
-        :class:`Request`; it is called only for a wire form not seen before (or None)."""
+        :class:`Request`, and is called only when needed: when the cassette has not seen this
+        wire form (or ``wire`` is None), or later, when its ``requests`` are read.
+        ``origin_parts``, the split origin, lets the cassette key a request without building it."""
 
     def response_wire(self, interaction: Interaction) -> bytes:
         """The bytes a server would send for the recorded response."""
@@ -195,7 +202,7 @@ class CassetteConnectionMixin(_MixinBase):
             wire = (origin, method, url, sent, payload)
         if self._body_open:
             self.close()
-        interaction = self._player.play_wire(wire, build)
+        interaction = self._player.play_wire(wire, build, self._origin_parts)
         options = _ResponseOptions(
             method, url, preload_content, decode_content, enforce_content_length
         )
