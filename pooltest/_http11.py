@@ -167,15 +167,26 @@ def check_fields(method: str, target: str, fields: Iterable[tuple[str, HeaderVal
             checked.add(field)
 
 
+# The tuple of fields _all_checked last found checked: a connection sends one tuple of default
+# fields again and again (HTTPConnection._prepare_fields), and a tuple (of str, bytes and int)
+# never changes, so it is known at once. Held by reference; replacing it is atomic.
+_last_checked: list[object] = [None]
+
+
 def _all_checked(fields: Iterable[tuple[str, HeaderValue]]) -> bool:
     """Whether every field of a tuple or list is in ``_CHECKED_FIELDS`` (one C-level pass; an
     iterator is not consumed, and an unhashable field is left to check_fields' own loop)."""
+    if fields is _last_checked[0]:
+        return True
     if type(fields) is not tuple and type(fields) is not list:
         return False
     try:
-        return _CHECKED_FIELDS.issuperset(fields)
+        checked = _CHECKED_FIELDS.issuperset(fields)
     except TypeError:
         return False
+    if checked and type(fields) is tuple:
+        _last_checked[0] = fields
+    return checked
 
 
 def check_request(method: str, headers: typing.Mapping[str, typing.Any] | None) -> None:

@@ -50,7 +50,12 @@ from .exceptions import (
     ProxyError,
 )
 from .util import connection as _conn_util
-from .util.request import SKIP_HEADER, SKIPPABLE_HEADERS, body_to_chunks
+from .util.request import (
+    _METHODS_NOT_EXPECTING_BODY,
+    SKIP_HEADER,
+    SKIPPABLE_HEADERS,
+    body_to_chunks,
+)
 from .util.ssl_ import (
     assert_fingerprint as _assert_fingerprint,
 )
@@ -133,6 +138,8 @@ class HTTPConnection:
     #: Told each final response head as it is parsed (see ``_http11.read_response``); a
     #: recording connection sets it, plain connections leave it None.
     _head_listener: _http11.HeadListener | None = None
+    # The header fields of a body-less request without headers (see _prepare_fields).
+    _default_fields: tuple[tuple[str, str], ...] | None = None
     #: Whether a TLS proxy's certificate was verified; None when no proxy is connected.
     proxy_is_verified: bool | None = None
 
@@ -394,9 +401,23 @@ class HTTPConnection:
         body: _TYPE_BODY | None,
         headers: typing.Mapping[str, str],
         chunked: bool,
-    ) -> tuple[list[tuple[str, _http11.HeaderValue]], typing.Iterable[bytes | str] | None, bool]:
+    ) -> tuple[
+        typing.Sequence[tuple[str, _http11.HeaderValue]], typing.Iterable[bytes | str] | None, bool
+    ]:
         """The header fields to send (defaults added), the body's chunks and whether the body
         goes chunked; :meth:`_prepare` validates and serialises them."""
+        if not headers and body is None and not chunked and method in _METHODS_NOT_EXPECTING_BODY:
+            # The usual GET: the default fields alone, the same tuple while the Host value is
+            # the same (so a field check that has seen it knows it at once: check_fields).
+            host = self._host_header(url)
+            fields = self._default_fields
+            if fields is None or fields[0][1] != host:
+                fields = self._default_fields = (
+                    ("Host", host),
+                    ("Accept-Encoding", "identity"),
+                    ("User-Agent", _DEFAULT_USER_AGENT),
+                )
+            return fields, None, False
         # No headers given (the usual case for a pool's requests): no names to lower-case.
         keys = {k.lower() for k in headers} if headers else _NO_NAMES
         pairs: list[tuple[str, _http11.HeaderValue]] = []

@@ -26,6 +26,7 @@ from pooltest.cassette._cassette import Cassette, _bare_key_function
 from pooltest.cassette._connection import _request_from_fields
 from pooltest.cassette._model import Interaction, Response, utc_now
 from pooltest.cassette._request import Request, split_uri
+from pooltest.connection import HTTPConnection
 from pooltest.poolmanager import PoolManager
 
 _HEADER_BLIND = ["method", "scheme", "host", "port", "path", "query", "body", "raw_body"]
@@ -252,3 +253,47 @@ def test_new_episodes_records_what_the_unbuilt_path_misses(
         (origin.url + "/status/404", None),
     ]
     assert len(cassette.requests) == 3
+
+
+# -- the default fields of a body-less request without headers --------------------------------
+
+
+class _TruthyEmpty(dict[str, str]):
+    """An empty header mapping that claims to hold something: forces the general path."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["GET", "get", "HEAD", "DELETE", "OPTIONS", "POST", "PUT", "M-SEARCH"]),
+    st.sampled_from(["/", "/x?y", "*", "http://proxy.test:81/a", "HTTP://u@h.test/", ""]),
+    st.sampled_from([None, ("tunnel.test", 8443), ("::1", None)]),
+)
+def test_default_fields_are_the_general_fields_for_the_current_host(
+    method: str, target: str, tunnel: tuple[str, int | None] | None
+) -> None:
+    conn = HTTPConnection("h.test", 8080)
+    first = conn._prepare_fields(method, target, None, {}, False)
+    if tunnel is not None:
+        conn.set_tunnel(*tunnel)
+    for _ in range(2):
+        fast = conn._prepare_fields(method, target, None, {}, False)
+        general = conn._prepare_fields(method, target, None, _TruthyEmpty(), False)
+        assert (list(fast[0]), *fast[1:]) == (list(general[0]), *general[1:])
+    if tunnel is None and isinstance(first[0], tuple):
+        assert fast[0] is first[0]  # the same tuple again: check_fields knows it at once
+
+
+def test_check_fields_knows_a_checked_tuple_by_identity_only() -> None:
+    good = (("Host", "h.test"), ("X-Round", "5"))
+    _http11.check_fields("GET", "/", good)  # checks each field, and remembers them
+    _http11.check_fields("GET", "/", good)  # finds them all checked: remembers the tuple
+    assert _http11._last_checked[0] is good
+    equal_but_bad = (("Host", "h.test"), ("X-Round", "5\r\nX-Injected: 1"))
+    with pytest.raises(ValueError, match="Invalid header value"):
+        _http11.check_fields("GET", "/", equal_but_bad)
+    assert _http11._last_checked[0] is good
+    _http11.check_fields("GET", "/", list(good))  # a list is checked, never remembered as is
+    assert _http11._last_checked[0] is good
