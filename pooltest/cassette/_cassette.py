@@ -58,7 +58,7 @@ from pooltest.matchers import (
 
 from . import _format
 from ._clock import Clock, FreezeSpec
-from ._connection import cassette_connection_class
+from ._connection import Wire, cassette_connection_class, request_of_wire
 from ._errors import CassetteNotFoundError, UnmatchedRequestError
 from ._filters import Filters, FilterSpec, RequestHook, ResponseHook, _filter_query
 from ._model import Interaction, Response, utc_now
@@ -79,8 +79,8 @@ _F = typing.TypeVar("_F", bound=Callable[..., Any])
 _FILTERED = "pooltest.cassette.filtered"
 # Distinct wire forms whose filtered request and key a cassette remembers (cleared when full).
 _MATCHING_MEMO_SIZE = 4096
-#: A request's wire form: origin, method, target, header fields as sent, body (None: none).
-_Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes | None"]
+# Requests with bodies up to this size are remembered by their wire form (see play_wire).
+_REMEMBERED_BODY_SIZE = 64 * 1024
 
 
 class Cassette:
@@ -147,7 +147,7 @@ class Cassette:
         self.play_counts: list[int] = []
         # What ``requests`` returns; an entry may still be the function that builds it, and
         # _unbuilt says which (see play_wire).
-        self._requests: list[Request | Callable[[], Request]] = []
+        self._requests: list[Request | Wire] = []
         self._unbuilt: list[int] = []
         self._recorded: list[Interaction] = []
         self._index: dict[tuple[Hashable, ...], list[int]] = {}
@@ -169,8 +169,8 @@ class Cassette:
         with self._lock:
             sent = self._requests
             for position in self._unbuilt:
-                build = typing.cast("Callable[[], Request]", sent[position])
-                sent[position] = self.filters.request(build())
+                wire = typing.cast(Wire, sent[position])
+                sent[position] = self.filters.request(request_of_wire(wire, None))
             self._unbuilt.clear()
             return typing.cast("list[Request]", sent)
 
@@ -255,15 +255,10 @@ class Cassette:
         filtered = self._filtered(request)
         return self._play(filtered, self._key(filtered))
 
-    def play_wire(
-        self,
-        wire: _Wire | None,
-        build: Callable[[], Request],
-        origin_parts: _UriParts | None = None,
-    ) -> Interaction | None:
-        """:meth:`play` for a request known by its wire form ``wire`` (origin, method, target,
-        header fields, body), built (and validated) by ``build()`` only when needed.
-        ``wire=None`` (say, a large body) is never remembered. ``origin_parts`` (the
+    def play_wire(self, wire: Wire, origin_parts: _UriParts | None = None) -> Interaction | None:
+        """:meth:`play` for the request a connection sends as ``wire`` (origin, method,
+        target, header fields, body), built (and validated, see
+        :func:`~._connection.request_of_wire`) only when needed. ``origin_parts`` (the
         :func:`split_uri` of the origin) lets a request be keyed without being built.
 
         Unbuilt: a request without a body whose key depends on its method and URI alone (see
@@ -273,21 +268,23 @@ class Cassette:
         general path below.
 
         General: filtering and keying are pure functions of the wire form, so they run once per
-        distinct request, not once per replay: a repeated request costs one dictionary lookup
-        before the index lookup of :meth:`_find`.
+        distinct request (body up to 64 KiB), not once per replay: a repeated request costs
+        one dictionary lookup before the index lookup of :meth:`_find`.
         """
-        if wire is None:
-            return self.play(build())
-        if origin_parts is not None and self._bare_key is not None and not wire[4]:
-            key = self._unbuilt_key(wire, origin_parts)
-            if key is not None:
-                interaction = self._play_unbuilt(key, build)
-                if interaction is not None:
-                    return interaction
+        body = wire[4]
+        if not body:
+            if origin_parts is not None and self._bare_key is not None:
+                key = self._unbuilt_key(wire, origin_parts)
+                if key is not None:
+                    interaction = self._play_unbuilt(key, wire)
+                    if interaction is not None:
+                        return interaction
+        elif len(body) > _REMEMBERED_BODY_SIZE:
+            return self.play(request_of_wire(wire, origin_parts))
         memo = self._matching_memo.get(wire)
         if memo is None:
-            # build() makes a new request, so there is no filtered form in its memo to reuse.
-            filtered = self.filters.request(build())
+            # A new request, so there is no filtered form in its memo to reuse.
+            filtered = self.filters.request(request_of_wire(wire, origin_parts))
             # Nothing to look up in an empty index (a cassette being recorded afresh): no key.
             memo = (filtered, self._key_of(filtered) if self._index else None)
             if len(self._matching_memo) >= _MATCHING_MEMO_SIZE:
@@ -295,10 +292,9 @@ class Cassette:
             self._matching_memo[wire] = memo
         return self._play(*memo)
 
-    def _unbuilt_key(self, wire: _Wire, origin_parts: _UriParts) -> tuple[Hashable, ...] | None:
-        """The index key of the request with this wire form (and body-less) computed without
-        building it, after validating it as build() does; None if it cannot be (see
-        :meth:`play_wire`)."""
+    def _unbuilt_key(self, wire: Wire, origin_parts: _UriParts) -> tuple[Hashable, ...] | None:
+        """The index key of the (body-less) request ``wire`` computed without building it,
+        after validating it as building it does; None if it cannot be (see :meth:`play_wire`)."""
         bare_key = self._bare_key
         _origin, method, target, fields, _body = wire
         if bare_key is None or target[:1] != "/" or not self._index:
@@ -308,14 +304,12 @@ class Cassette:
         rules = self.filters.query
         if query_string and rules and _filter_query(target, rules) is not target:
             return None  # the filters would change the URI
-        _http11.check_fields(method, target, fields)  # may raise, as build() would
+        _http11.check_fields(method, target, fields)  # may raise, as request_of_wire would
         return bare_key((method.upper(), *origin_parts[:3], path, query_string))
 
-    def _play_unbuilt(
-        self, key: tuple[Hashable, ...], build: Callable[[], Request]
-    ) -> Interaction | None:
-        """The recording answering the unbuilt request ``build()`` would make, whose index key
-        is ``key``: ``requests`` builds it when read. None if no recording answers it."""
+    def _play_unbuilt(self, key: tuple[Hashable, ...], wire: Wire) -> Interaction | None:
+        """The recording answering the unbuilt request ``wire``, whose index key is ``key``:
+        ``requests`` builds it when read. None if no recording answers it."""
         with self._lock:
             if self.record_mode not in _REPLAYING_MODES:
                 return None
@@ -323,7 +317,7 @@ class Cassette:
             if position is None:
                 return None
             self._unbuilt.append(len(self._requests))
-            self._requests.append(build)
+            self._requests.append(wire)
             return self._played(position)
 
     def _play(self, filtered: Request, key: tuple[Hashable, ...] | None) -> Interaction | None:
@@ -397,14 +391,18 @@ class Cassette:
         """Keep a live exchange (filtered, hooks applied) as a new interaction."""
         self._keep(self._filtered(request), response)
 
-    def record_wire(
-        self, wire: Hashable | None, build: Callable[[], Request], response: Response
-    ) -> None:
-        """:meth:`record` for a request that :meth:`play_wire` saw as ``wire``/``build``: its
-        filtered form is taken from the matching memo, so it is built and filtered only if the
-        memo no longer holds it (or never did: ``wire=None``)."""
-        memo = None if wire is None else self._matching_memo.get(wire)
-        self._keep(self._filtered(build()) if memo is None else memo[0], response)
+    def record_wire(self, wire: Wire, origin_parts: _UriParts | None, response: Response) -> None:
+        """:meth:`record` for a request that :meth:`play_wire` saw as ``wire``: its filtered
+        form is taken from the matching memo, so it is built and filtered only if the memo no
+        longer holds it (or never did: a large body)."""
+        body = wire[4]
+        memo = None
+        if body is None or len(body) <= _REMEMBERED_BODY_SIZE:
+            memo = self._matching_memo.get(wire)
+        if memo is None:
+            self._keep(self._filtered(request_of_wire(wire, origin_parts)), response)
+        else:
+            self._keep(memo[0], response)
 
     def _keep(self, filtered: Request, response: Response) -> None:
         stored_request = self.filters.recordable_request(filtered)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import io
 import threading
 import typing
-from collections.abc import Callable, Hashable
 from typing import Any
 
 from pooltest import _http11
@@ -51,35 +50,42 @@ if typing.TYPE_CHECKING:
 
     from ._model import Interaction
 
-__all__ = ["CassetteConnectionMixin", "Player", "cassette_connection_class"]
+__all__ = [
+    "CassetteConnectionMixin",
+    "Player",
+    "Wire",
+    "cassette_connection_class",
+    "request_of_wire",
+]
 
-# Request bodies up to this size are part of the wire form a cassette remembers (play_wire).
-_REMEMBERED_BODY_SIZE = 64 * 1024
+#: A request as the connection sends it: origin (``scheme://authority``), method, target,
+#: header fields (defaults included), body (None: no body). A cassette keys, remembers and
+#: builds requests from it (see :func:`request_of_wire`).
+Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes | None"]
 
 
 class Player(typing.Protocol):
     """What a cassette connection needs from its cassette."""
 
-    def play_wire(
-        self,
-        wire: Hashable | None,
-        build: Callable[[], Request],
-        origin_parts: _UriParts | None = None,
-    ) -> Interaction | None:
-        """The interaction answering the request whose wire form is ``wire``; None to go live
-        and record; or raise. ``build()`` validates the request and makes its
-        :class:`Request`, and is called only when needed: when the cassette has not seen this
-        wire form (or ``wire`` is None), or later, when its ``requests`` are read.
-        ``origin_parts``, the split origin, lets the cassette key a request without building it."""
+    def play_wire(self, wire: Wire, origin_parts: _UriParts | None) -> Interaction | None:
+        """The interaction answering the request ``wire``; None to go live and record; or
+        raise. ``origin_parts`` is the split origin (:func:`~._request.split_uri`), or None.
+        The cassette validates the request as sending it would (:func:`request_of_wire`)."""
 
     def response_wire(self, interaction: Interaction) -> bytes:
         """The bytes a server would send for the recorded response."""
 
-    def record_wire(
-        self, wire: Hashable | None, build: Callable[[], Request], response: Response
-    ) -> None:
-        """Keep a live exchange whose request was passed to :meth:`play_wire` as ``wire`` and
-        ``build`` (so the request need not be built and filtered again)."""
+    def record_wire(self, wire: Wire, origin_parts: _UriParts | None, response: Response) -> None:
+        """Keep a live exchange whose request was passed to :meth:`play_wire` (so the request
+        need not be built and filtered again)."""
+
+
+def request_of_wire(wire: Wire, origin_parts: _UriParts | None) -> Request:
+    """The :class:`Request` a connection sends as ``wire`` (``origin_parts``: the split origin,
+    or None to split it again), after checking it as sending it would (which may raise)."""
+    origin, method, target, fields, body = wire
+    _http11.check_fields(method, target, fields)
+    return _request_from_fields(method, target, fields, body or b"", origin, origin_parts)
 
 
 class _Tee:
@@ -138,7 +144,7 @@ class CassetteConnectionMixin(_MixinBase):
     _origin_parts: _UriParts | None = None
     _virtual_open: bool = False
     _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
-    _recording: tuple[str, Hashable | None, Callable[[], Request]] | None = None
+    _recording: tuple[str, Wire] | None = None
     _tee: _Tee | None = None
     _head: tuple[str, int, str, tuple[tuple[str, str], ...]] | None = None
 
@@ -188,21 +194,10 @@ class CassetteConnectionMixin(_MixinBase):
         headers = headers if headers is not None else {}
         fields, chunks, chunked = self._prepare_fields(method, url, body, headers, chunked)
         payload = None if chunks is None else _join(chunks)
-        origin = self._origin
-        sent = tuple(fields)
-
-        def build() -> Request:
-            _http11.check_fields(method, url, sent)  # may raise, as sending would
-            return _request_from_fields(
-                method, url, sent, payload or b"", origin, self._origin_parts
-            )
-
-        wire = None
-        if payload is None or len(payload) <= _REMEMBERED_BODY_SIZE:
-            wire = (origin, method, url, sent, payload)
+        wire = (self._origin, method, url, tuple(fields), payload)
         if self._body_open:
             self.close()
-        interaction = self._player.play_wire(wire, build, self._origin_parts)
+        interaction = self._player.play_wire(wire, self._origin_parts)
         options = _ResponseOptions(
             method, url, preload_content, decode_content, enforce_content_length
         )
@@ -212,8 +207,8 @@ class CassetteConnectionMixin(_MixinBase):
             self._response_options = options
             return
         # The request was built and filtered once already, in play_wire(): the cassette finds
-        # that again by ``wire`` when the exchange is recorded (build() runs only if it cannot).
-        self._recording = (method.upper(), wire, build)
+        # that again by ``wire`` when the exchange is recorded.
+        self._recording = (method.upper(), wire)
         self._virtual_open = False
         if self.sock is None:
             super().connect()
@@ -261,11 +256,11 @@ class CassetteConnectionMixin(_MixinBase):
         head, self._head = self._head, None
         tee = self._tee
         if recording is not None and tee is not None and head is not None:
-            method, wire, build = recording
+            method, wire = recording
             response = _recorded_response(head, tee.captured, method)
             tee.captured.clear()
             if response is not None:
-                self._player.record_wire(wire, build, response)
+                self._player.record_wire(wire, self._origin_parts, response)
         super()._on_body_done(reusable)
 
 
