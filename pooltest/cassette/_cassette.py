@@ -357,6 +357,8 @@ class Cassette:
             return None
         checks = self._checks
         play_counts = self.play_counts
+        if len(candidates) == 1 and not checks and not play_counts[candidates[0]]:
+            return candidates[0]  # the usual answer, without the cursor (which would stay 0)
         start = self._cursor.get(key, 0)
         for offset in range(start, len(candidates)):
             position = candidates[offset]

@@ -37,7 +37,6 @@ from typing import Any
 from pooltest import _http11
 from pooltest._base_connection import BaseHTTPConnection, _ResponseOptions
 from pooltest._body import BodyReader
-from pooltest._collections import HTTPHeaderDict
 from pooltest.connection import HTTPConnection, _asks_to_close
 
 from ._model import Response
@@ -62,6 +61,11 @@ __all__ = [
 #: header fields (defaults included), body (None: no body). A cassette keys, remembers and
 #: builds requests from it (see :func:`request_of_wire`).
 Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes | None"]
+
+
+# The final head of a live response as the parser read it, with the body's framing: version,
+# status, reason, header pairs, chunked, length (None: unknown).
+_Head = tuple[str, int, str, tuple[tuple[str, str], ...], bool, "int | None"]
 
 
 class Player(typing.Protocol):
@@ -112,6 +116,10 @@ class _Tee:
         self.captured += data
         return data
 
+    def peek(self, size: int = 0) -> bytes:
+        """The buffered reader's ``peek``: nothing is consumed, so nothing is captured."""
+        return typing.cast(bytes, self._fp.peek(size))  # type: ignore[attr-defined]
+
     def readinto(self, buffer: bytearray | memoryview) -> int:
         count: int = self._fp.readinto(buffer)  # type: ignore[attr-defined]
         self.captured += memoryview(buffer)[:count]
@@ -126,6 +134,11 @@ class _Tee:
 
     def fileno(self) -> int:
         return self._fp.fileno()
+
+
+# A tee over a BufferedReader peeks and reads as that reader does (the response parser reads a
+# head through it in one go).
+_http11.register_peekable_reader(_Tee)
 
 
 # For the type checker the mixin is an HTTPConnection (it only ever runs in front of one, see
@@ -144,9 +157,9 @@ class CassetteConnectionMixin(_MixinBase):
     _origin_parts: _UriParts | None = None
     _virtual_open: bool = False
     _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
-    _recording: tuple[str, Wire] | None = None
+    _recording: Wire | None = None
     _tee: _Tee | None = None
-    _head: tuple[str, int, str, tuple[tuple[str, str], ...]] | None = None
+    _head: _Head | None = None
 
     def connect(self) -> None:
         """Open nothing yet: a socket is opened only when a live exchange needs one."""
@@ -208,7 +221,7 @@ class CassetteConnectionMixin(_MixinBase):
             return
         # The request was built and filtered once already, in play_wire(): the cassette finds
         # that again by ``wire`` when the exchange is recorded.
-        self._recording = (method.upper(), wire)
+        self._recording = wire
         self._virtual_open = False
         if self.sock is None:
             super().connect()
@@ -244,20 +257,25 @@ class CassetteConnectionMixin(_MixinBase):
         self._virtual_open = reusable
 
     def _record_head(
-        self, version: str, status: int, reason: str, pairs: list[tuple[str, str]]
+        self,
+        version: str,
+        status: int,
+        reason: str,
+        pairs: list[tuple[str, str]],
+        chunked: bool,
+        length: int | None,
     ) -> None:
         """The live parser read the final head: keep it, and from here tee the body only."""
         if self._recording is not None and self._tee is not None:
-            self._head = (version, status, reason, tuple(pairs))
+            self._head = (version, status, reason, tuple(pairs), chunked, length)
             self._tee.captured.clear()
 
     def _on_body_done(self, reusable: bool) -> None:
-        recording, self._recording = self._recording, None
+        wire, self._recording = self._recording, None
         head, self._head = self._head, None
         tee = self._tee
-        if recording is not None and tee is not None and head is not None:
-            method, wire = recording
-            response = _recorded_response(head, tee.captured, method)
+        if wire is not None and tee is not None and head is not None:
+            response = _recorded_response(head, tee.captured)
             tee.captured.clear()
             if response is not None:
                 self._player.record_wire(wire, self._origin_parts, response)
@@ -341,13 +359,11 @@ def _wire_text(value: bytes | int) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _recorded_response(
-    head: tuple[str, int, str, tuple[tuple[str, str], ...]], body: bytearray, method: str
-) -> Response | None:
+def _recorded_response(head: _Head, body: bytearray) -> Response | None:
     """The :class:`Response` to keep: the head the live parser read, and the body bytes it
-    consumed with their framing removed (None if the body did not complete)."""
-    version, status, reason, pairs = head
-    chunked, length, _ = _http11.body_framing(method, status, HTTPHeaderDict._from_pairs(pairs))
+    consumed with their framing (as the parser decided it) removed (None if the body did not
+    complete)."""
+    version, status, reason, pairs, chunked, length = head
     if not chunked:
         if length is not None and len(body) != length:
             return None
