@@ -595,22 +595,17 @@ def _path(request: Request) -> Hashable:
     return request.path
 
 
-def _empty_body_meaning(_query_string: str) -> Hashable:
-    return _EMPTY_BODY
-
-
-def _empty_raw_body(_query_string: str) -> Hashable:
-    return b""
-
-
 #: The computed keys (by their plain function, a keyer's ``_pooltest_compute``) whose value
-#: for a request with an empty body depends on nothing but its query string (not on headers),
-#: each with that dependency as a function of the query string. A cassette keys such requests
-#: without building them (see ``Cassette.play_wire``).
+#: depends on nothing but the query string (not on headers), each with that dependency as a
+#: function of the query string; and those whose value is the same for every request with an
+#: empty body, with that value. A cassette keys such requests without building them (see
+#: ``Cassette.play_wire``).
 _KEYS_OF_QUERY_STRING: dict[Callable[[Request], Hashable], Callable[[str], Hashable]] = {
     _query_key: _query_string_key,
-    _body_meaning: _empty_body_meaning,
-    _body: _empty_raw_body,
+}
+_KEYS_OF_NO_BODY: dict[Callable[[Request], Hashable], Hashable] = {
+    _body_meaning: _EMPTY_BODY,
+    _body: b"",
 }
 
 # Keys that are one attribute of the request: a cassette reads them all with one attrgetter.

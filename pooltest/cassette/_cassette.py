@@ -49,6 +49,7 @@ from typing import Any
 from pooltest import _http11, _routing
 from pooltest._base_connection import BaseHTTPConnection
 from pooltest.matchers import (
+    _KEYS_OF_NO_BODY,
     _KEYS_OF_QUERY_STRING,
     Comparison,
     Difference,
@@ -305,7 +306,8 @@ class Cassette:
         if query_string and rules and _filter_query(target, rules) is not target:
             return None  # the filters would change the URI
         _http11.check_fields(method, target, fields)  # may raise, as request_of_wire would
-        return bare_key((method.upper(), *origin_parts[:3], path, query_string))
+        scheme, host, port = origin_parts[0], origin_parts[1], origin_parts[2]
+        return bare_key((method.upper(), scheme, host, port, path, query_string))
 
     def _play_unbuilt(self, key: tuple[Hashable, ...], wire: Wire) -> Interaction | None:
         """The recording answering the unbuilt request ``wire``, whose index key is ``key``:
@@ -687,25 +689,36 @@ def _bare_key_function(
 ) -> Callable[[_Bare], tuple[Hashable, ...]] | None:
     """The key :func:`_key_function` gives a plain :class:`Request` with an empty body, computed
     from its bare form (upper-case method, scheme, host, port, path, query string), whatever
-    its headers; None unless every keyer is a view or a key of the query string alone
-    (``matchers._KEYS_OF_QUERY_STRING``). Same views in the same order, same shape: views
-    picked by one itemgetter (a single view alone, several as a tuple), as _views_reader does.
+    its headers; None unless every keyer is a view, a key of the query string alone or a key
+    of the (empty) body (``matchers._KEYS_OF_QUERY_STRING`` and ``_KEYS_OF_NO_BODY``). Same
+    views in the same order, same shape: views picked by one itemgetter (a single view alone,
+    several as a tuple), as _views_reader does.
     """
     views, others = _key_plan(keyers)
     if not all(view in _BARE_INDEX for view in views):
         return None
-    of_query: list[Callable[[_Bare], Hashable]] = []
+    of_bare: list[Callable[[_Bare], Hashable]] = []
     for keyer in others:
-        key_of_query_string = _KEYS_OF_QUERY_STRING.get(keyer)
-        if key_of_query_string is None:
+        if keyer in _KEYS_OF_NO_BODY:
+            of_bare.append(_constant(_KEYS_OF_NO_BODY[keyer]))
+        elif keyer in _KEYS_OF_QUERY_STRING:
+            of_bare.append(_of_bare_query(_KEYS_OF_QUERY_STRING[keyer]))
+        else:
             return None
-        of_query.append(_of_bare_query(key_of_query_string))
     read = operator.itemgetter(*[_BARE_INDEX[view] for view in views]) if views else None
-    return _assemble(read, of_query)
+    if read is not None and len(others) == 2 and others[1] in _KEYS_OF_NO_BODY:
+        # The default match_on's shape (views, query, body), without a call for the constant.
+        first, body_key = of_bare[0], _KEYS_OF_NO_BODY[others[1]]
+        return lambda bare: (read(bare), first(bare), body_key)
+    return _assemble(read, of_bare)
 
 
 def _of_bare_query(key: Callable[[str], Hashable]) -> Callable[[_Bare], Hashable]:
     return lambda bare: key(bare[5])
+
+
+def _constant(value: Hashable) -> Callable[[_Bare], Hashable]:
+    return lambda _bare: value
 
 
 def _key_plan(
