@@ -302,9 +302,10 @@ class Cassette:
             return None
         # As the parts of a Request with an origin-form target are split (_request.with_target).
         path, _, query_string = target.partition("#")[0].partition("?")
-        rules = self.filters.query
-        if query_string and rules and _filter_query(target, rules) is not target:
-            return None  # the filters would change the URI
+        if query_string:
+            rules = self.filters.query
+            if rules and _filter_query(target, rules) is not target:
+                return None  # the filters would change the URI
         _http11.check_fields(method, target, fields)  # may raise, as request_of_wire would
         scheme, host, port = origin_parts[0], origin_parts[1], origin_parts[2]
         return bare_key((method.upper(), scheme, host, port, path, query_string))
@@ -386,7 +387,9 @@ class Cassette:
         """The wire bytes of a recorded response, placeholders revealed (cached)."""
         cached = self._wire_cache.get(id(interaction))
         if cached is None:
-            response = self.filters.replayed_response(interaction.response)
+            response = interaction.response
+            if self.filters.sensitive:
+                response = self.filters.replayed_response(response)
             cached = response.replay_wire(interaction.request.method)
             self._wire_cache[id(interaction)] = cached
         return cached
