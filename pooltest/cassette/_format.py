@@ -105,7 +105,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, cast
 
 import filelock
 import yaml
@@ -1083,9 +1083,11 @@ def _utc_text(moment: _dt.datetime) -> str:
 # they are printable ASCII on one line: such a scalar is written plain when YAML's emitter would
 # write it plain (no indicator where it matters, and the resolver reads it back as a string),
 # else single-quoted, exactly as the emitter does; binary bodies become !!binary blocks of
-# base64 lines, as the representer makes them. Any other scalar (literal blocks, double-quoted
-# escapes, non-ASCII, very long text, odd keys) sends the whole interaction to the YAML dumper
-# instead, so the text is byte-identical to what the dumper alone writes (tests check this).
+# base64 lines, as the representer makes them; multi-line text bodies become literal blocks
+# ("|" or "|-") when the emitter would write them as they stand (see _literal). Any other
+# scalar (double-quoted escapes, "|+" or indented blocks, one-line non-ASCII, very long text, odd
+# keys) sends the whole interaction to the YAML dumper instead, so the text is byte-identical
+# to what the dumper alone writes (tests check this).
 
 _ONE_LINE_ASCII: Final = re.compile(r"[ -~]+")
 _NOT_PLAIN_FIRST: Final = frozenset("#,[]{}&*!|>'\"%@` ")
@@ -1140,7 +1142,7 @@ def _plain(text: str) -> bool:
 def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
     """Append the interaction's text (as the dumper writes it) to ``out``, or raise
     :class:`_NotFast`; ``ValueError`` for unsafe header text or reasons, as :func:`dumps`.
-    Returns whether a body was written as a (``!!binary``) block scalar."""
+    Returns whether a body was written as a block scalar (literal or ``!!binary``)."""
     request, response = interaction.request, interaction.response
     request_headers, request_order = _header_block(request.raw_headers, "request")
     headers, order = _header_block(response.headers, "response")
@@ -1165,7 +1167,8 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
     if request_order is not None:
         add("  pooltest_request_header_order:\n")
         out.extend([f"  - {_scalar(name)}\n" for name in request_order])
-    return request_body[0] == "!" or response_body[0] == "!"  # "'!...'" if quoted
+    # "!!binary |" and literal "|" blocks; a quoted scalar starts with "'".
+    return request_body[0] in "!|" or response_body[0] in "!|"
 
 
 # Header fields (a tuple of pairs) -> their rendered ``headers:`` block and wire order (see
@@ -1214,7 +1217,34 @@ def _body_text(body: bytes, indent: str) -> str:
     if type(value) is bytes:  # base64 in lines of 76 characters, as the representer writes
         lines = base64.encodebytes(value).decode("ascii").splitlines()
         return "!!binary |" + indent + indent.join(lines)
-    raise _NotFast  # a literal block: indentation and chomping are the emitter's business
+    return _literal(cast(str, value), indent)  # a _Literal: multi-line text
+
+
+# Text both emitters write in a literal block as it stands: LF and what libyaml holds printable
+# (unicode allowed, but not beyond U+FFFF, which it escapes) other than tab and the YAML line
+# breaks NEL, LS and PS.
+_LITERAL_TEXT: Final = re.compile("[\n -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+")
+
+
+def _literal(text: str, indent: str) -> str:
+    """Multi-line ``text`` as the emitter writes a literal block scalar (``|``, or ``|-``
+    without a final line break), each line after ``indent`` and empty lines bare; or
+    :class:`_NotFast` where the emitter needs more: an indentation indicator (a first line
+    that starts with a space or is empty), ``|+`` (more than one final line break, which may
+    also end the document with ``...``), another style (a space before a line break or at the
+    end: double quotes) or characters outside :data:`_LITERAL_TEXT`.
+    """
+    if text[0] in " \n" or text.endswith(("\n\n", " ")) or " \n" in text:
+        raise _NotFast
+    if _LITERAL_TEXT.fullmatch(text) is None:
+        raise _NotFast
+    if text[-1] == "\n":
+        header, text = "|", text[:-1]
+    else:
+        header = "|-"
+    block = indent + indent.join(text.split("\n"))
+    # An empty line is indentation before a line break (no line ends in a space): drop it.
+    return header + block.replace(indent[1:] + "\n", "\n")
 
 
 # What isoformat() makes of an aware UTC datetime: always a plain YAML timestamp.

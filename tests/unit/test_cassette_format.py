@@ -1442,6 +1442,58 @@ def test_dumps_is_byte_identical_to_the_yaml_dumper(items: list[Interaction]) ->
     assert dumps(items) == _format._dumps_with_yaml(items)
 
 
+# Multi-line texts: lines of printable, tricky and non-ASCII characters, empty lines, spaces at
+# the start or end of lines, several final line breaks, tabs, CR and YAML's own line breaks.
+_LINES = st.lists(
+    st.text(alphabet=st.sampled_from([*"a #:-|>'\"{}", " ", "é", "\u4e2d", "\U0001f600"]))
+    | st.sampled_from(["", " ", "...", "---", "  indented", "x\ty", "a\rb", "\x85", "\u2028"]),
+    min_size=2,
+    max_size=6,
+)
+MULTI_LINE_BODIES = _LINES.map("\n".join).map(lambda text: text.encode("utf-8"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(MULTI_LINE_BODIES, MULTI_LINE_BODIES | st.just(b""))
+def test_literal_blocks_are_written_as_the_yaml_dumper_writes_them(
+    body: bytes, request_body: bytes
+) -> None:
+    items = [make(body=body, request_body=request_body, method="POST"), make(body=b"plain")]
+    assert dumps(items) == _format._dumps_with_yaml(items)
+    assert loads(dumps(items), "literal.yaml") == items
+    # Without libyaml the Python dumper writes the document: it agrees wherever we write it all.
+    document = {"interactions": [_format._interaction_dict(i) for i in items], "version": 1}
+    if all(_fast_body(i.request.body) and _fast_body(i.response.body) for i in items):
+        assert dumps(items) == _yaml(document, _format._PyDumper)
+
+
+def _fast_body(body: bytes) -> bool:
+    """Whether the fast writer writes ``body`` itself (not the YAML dumper)."""
+    try:
+        _format._body_text(body, "\n  ")
+    except _format._NotFast:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{\n  "a": 1,\n  "b": [\n    2\n  ]\n}\n', b"<p>\n\n  caf\xc3\xa9\n</p>", b"a\n...\n---"],
+)
+def test_usual_literal_blocks_need_no_yaml_dumper(
+    monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    items = [make(body=body), make(request_body=body, method="PUT")]
+    expected = _format._dumps_with_yaml(items)
+    assert "|" in expected
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the fast writer fell back to the YAML dumper")
+
+    monkeypatch.setattr(yaml, "dump", refuse)
+    assert dumps(items) == expected
+
+
 def test_dumps_writes_common_interactions_without_the_yaml_dumper(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
