@@ -1098,6 +1098,8 @@ _RESOLVE: Final[Callable[[type[Node], str, tuple[bool, bool]], str]] = (
     yaml.resolver.Resolver().resolve
 )
 _scalar_memo: dict[str, str] = {}
+# The resolver's implicit resolvers by first character (None: for any), read live.
+_IMPLICIT_BY_FIRST: Final[dict[str | None, Any]] = yaml.resolver.Resolver.yaml_implicit_resolvers
 
 
 class _NotFast(Exception):
@@ -1136,6 +1138,8 @@ def _plain(text: str) -> bool:
         return False
     if ": " in text or text[-1] == ":" or " #" in text or text.startswith(("---", "...")):
         return False
+    if first not in _IMPLICIT_BY_FIRST and None not in _IMPLICIT_BY_FIRST:
+        return True  # what the resolver answers when no implicit resolver looks at the text
     return _RESOLVE(ScalarNode, text, (True, False)) == _STR
 
 
