@@ -138,7 +138,7 @@ class Cassette:
         self._bare_key = (
             None if self._checks or self.filters.sensitive else _bare_key_function(self._keyers)
         )
-        # wire form of a request -> (filtered request, index key); see _matching()
+        # wire form of a request -> (filtered request, index key); see play_wire()
         self._matching_memo: dict[Hashable, tuple[Request, tuple[Hashable, ...] | None]] = {}
         self._clock = Clock(freeze_time)
         self._lock = threading.RLock()
@@ -146,8 +146,8 @@ class Cassette:
         self._loaded_from_disk = False
         self.interactions: list[Interaction] = []
         self.play_counts: list[int] = []
-        # What ``requests`` returns; an entry may still be the function that builds it, and
-        # _unbuilt says which (see play_wire).
+        # What ``requests`` returns; an entry may still be the wire form of an unbuilt request,
+        # and _unbuilt says which (see play_wire).
         self._requests: list[Request | Wire] = []
         self._unbuilt: list[int] = []
         self._recorded: list[Interaction] = []
