@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from support import KeepAliveServer, RawServer
-from support.raw import respond
+from support.raw import drip, respond
 
 from pooltest import _http11
 from pooltest._body import BodyReader
@@ -74,6 +74,21 @@ def test_a_recorded_response_is_what_the_parser_reads(
     (interaction,) = cassette.interactions
     assert interaction.response == expected
     assert interaction.response.body == (b"" if method == "HEAD" else live.data)
+
+
+@pytest.mark.parametrize("name", ["plain", "chunked"])
+def test_a_head_arriving_byte_by_byte_is_recorded_as_parsed(
+    tmp_path: Path, raw_server: Callable[..., RawServer], name: str
+) -> None:
+    """The recorder reads a head in one go only when it is all at hand (peeked through the
+    tee); a head still arriving is read line by line, with the same recording."""
+    raw = _RESPONSES[name]
+    server = raw_server(drip(raw, delay=0.0005))
+    with use_cassette(tmp_path / "c.yaml") as cassette:
+        live = PoolManager().request("GET", f"{server.url}/{name}", retries=False)
+    (interaction,) = cassette.interactions
+    assert interaction.response == _parsed(raw, "GET")
+    assert interaction.response.body == live.data
 
 
 def _parsed(raw: bytes, method: str) -> Response:
