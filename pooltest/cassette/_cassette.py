@@ -284,10 +284,13 @@ class Cassette:
             return self.play(request_of_wire(wire, origin_parts))
         memo = self._matching_memo.get(wire)
         if memo is None:
+            # Nothing to look up in an empty index (a cassette being recorded afresh): no key,
+            # and no split URI to build the request with (it splits its URI if ever asked).
+            indexed = bool(self._index)
+            request = request_of_wire(wire, origin_parts if indexed else None)
             # A new request, so there is no filtered form in its memo to reuse.
-            filtered = self.filters.request(request_of_wire(wire, origin_parts))
-            # Nothing to look up in an empty index (a cassette being recorded afresh): no key.
-            memo = (filtered, self._key_of(filtered) if self._index else None)
+            filtered = self.filters.request(request)
+            memo = (filtered, self._key_of(filtered) if indexed else None)
             if len(self._matching_memo) >= _MATCHING_MEMO_SIZE:
                 self._matching_memo.clear()
             self._matching_memo[wire] = memo
