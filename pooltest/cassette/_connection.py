@@ -51,6 +51,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "CassetteConnectionMixin",
+    "LiveHead",
     "Player",
     "Wire",
     "cassette_connection_class",
@@ -63,9 +64,9 @@ __all__ = [
 Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes | None"]
 
 
-# The final head of a live response as the parser read it, with the body's framing: version,
-# status, reason, header pairs, chunked, length (None: unknown).
-_Head = tuple[str, int, str, tuple[tuple[str, str], ...], bool, "int | None"]
+#: The final head of a live response as the parser read it, with the body's framing: version,
+#: status, reason, header pairs, chunked, length (None: unknown).
+LiveHead = tuple[str, int, str, tuple[tuple[str, str], ...], bool, "int | None"]
 
 
 class Player(typing.Protocol):
@@ -79,9 +80,12 @@ class Player(typing.Protocol):
     def response_wire(self, interaction: Interaction) -> bytes:
         """The bytes a server would send for the recorded response."""
 
-    def record_wire(self, wire: Wire, origin_parts: _UriParts | None, response: Response) -> None:
-        """Keep a live exchange whose request was passed to :meth:`play_wire` (so the request
-        need not be built and filtered again)."""
+    def record_wire(
+        self, wire: Wire, origin_parts: _UriParts | None, head: LiveHead, body: bytes
+    ) -> None:
+        """Keep a live exchange whose request was passed to :meth:`play_wire`: the response
+        head the parser read (with its framing) and the body bytes it consumed, still framed
+        (see :func:`_recorded_response`). An incomplete body is not kept."""
 
 
 def request_of_wire(wire: Wire, origin_parts: _UriParts | None) -> Request:
@@ -159,7 +163,7 @@ class CassetteConnectionMixin(_MixinBase):
     _replay: tuple[Interaction, _ResponseOptions, bool] | None = None
     _recording: Wire | None = None
     _tee: _Tee | None = None
-    _head: _Head | None = None
+    _head: LiveHead | None = None
 
     def connect(self) -> None:
         """Open nothing yet: a socket is opened only when a live exchange needs one."""
@@ -275,10 +279,9 @@ class CassetteConnectionMixin(_MixinBase):
         head, self._head = self._head, None
         tee = self._tee
         if wire is not None and tee is not None and head is not None:
-            response = _recorded_response(head, tee.captured)
+            body = bytes(tee.captured)
             tee.captured.clear()
-            if response is not None:
-                self._player.record_wire(wire, self._origin_parts, response)
+            self._player.record_wire(wire, self._origin_parts, head, body)
         super()._on_body_done(reusable)
 
 
@@ -359,7 +362,7 @@ def _wire_text(value: bytes | int) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _recorded_response(head: _Head, body: bytearray) -> Response | None:
+def _recorded_response(head: LiveHead, body: bytes | bytearray) -> Response | None:
     """The :class:`Response` to keep: the head the live parser read, and the body bytes it
     consumed with their framing (as the parser decided it) removed (None if the body did not
     complete)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import threading
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -173,6 +175,138 @@ def test_a_large_body_is_recorded_filtered(tmp_path: Path, http_server: KeepAliv
     stored = urllib.parse.parse_qs(interaction.request.body.decode())
     assert stored["password"] == ["<REDACTED>"]
     assert stored["blob"] == [fields["blob"]]
+
+
+# -- exchanges kept now, built later ------------------------------------------------------------
+#
+# Without before_record_* hooks a recording cassette notes each live exchange and builds its
+# interaction when interactions are read or saved; with a hook it builds it at once (the hook
+# sees each exchange as it happens). Both must store the same thing.
+
+_SENT = [
+    ("GET", "/json?api_key=secret&q=1", {"Authorization": "Bearer secret"}, None),
+    ("POST", "/echo", {"Content-Type": "application/x-www-form-urlencoded"}, b"password=x&a=1"),
+    ("GET", "/status/404", {}, None),
+    ("GET", "/gzip", {}, None),
+    ("GET", "/chunked?n=3", {}, None),
+]
+
+
+def _record(path: Path, server: KeepAliveServer, **options: Any) -> Any:
+    with use_cassette(path, record_mode="all", **options) as cassette:
+        http = PoolManager()
+        for method, target, headers, body in _SENT:
+            http.request(method, server.url + target, headers=headers, body=body)
+    return cassette
+
+
+def _stored(interaction: Interaction) -> tuple[Request, int, list[tuple[str, str]], object]:
+    """What was stored, without what differs between two runs: Date, the echo's connection."""
+    response = interaction.response
+    headers = [(n, v) for n, v in response.headers if n.lower() not in ("date", "content-length")]
+    body: object = response.body
+    if interaction.request.uri.endswith("/echo"):
+        echoed = json.loads(response.body)
+        body = {k: v for k, v in echoed.items() if not k.startswith("connection")}
+    return interaction.request, response.status, headers, body
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"decode_compressed_response": True}, {"filter_sensitive_data": {"<P>": "pooltest"}}],
+    ids=["plain", "decoded", "sensitive"],
+)
+def test_exchanges_built_later_are_stored_as_those_built_at_once(
+    tmp_path: Path, http_server: KeepAliveServer, options: dict[str, Any]
+) -> None:
+    hook_calls: list[Response] = []
+
+    def hook(response: Response) -> Response:
+        hook_calls.append(response)
+        return response
+
+    later = _record(tmp_path / "later.yaml", http_server, **options)
+    at_once = _record(tmp_path / "once.yaml", http_server, before_record_response=hook, **options)
+    assert len(hook_calls) == len(_SENT)
+    assert [_stored(i) for i in later.interactions] == [_stored(i) for i in at_once.interactions]
+    assert later.requests == at_once.requests == [i.request for i in later.interactions]
+    assert "secret" not in (tmp_path / "later.yaml").read_text()
+    assert loads((tmp_path / "later.yaml").read_text(), "later.yaml") == later.interactions
+
+
+def test_a_hook_sees_each_exchange_as_it_happens(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    seen: list[str] = []
+
+    def hook(request: Request) -> Request:
+        seen.append(request.uri)
+        return request
+
+    with use_cassette(tmp_path / "c.yaml", before_record_request=hook):
+        PoolManager().request("GET", f"{http_server.url}/json")
+        assert seen == [f"{http_server.url}/json"]
+
+
+def test_exchanges_noted_are_readable_in_the_block_and_keep_their_instant(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    with use_cassette(tmp_path / "c.yaml") as cassette:
+        http = PoolManager()
+        http.request("GET", f"{http_server.url}/json")
+        first_done = dt.datetime.now(dt.timezone.utc)
+        for _ in range(100_000):  # until the clock moves on (bounded; no timing asserted)
+            if dt.datetime.now(dt.timezone.utc) > first_done:
+                break
+        http.request("GET", f"{http_server.url}/status/404")
+        assert "recorded=2" in repr(cassette)
+        first, second = cassette.interactions  # built here, in the block
+        assert cassette.play_counts == [1, 1]
+        assert first.recorded_at <= first_done < second.recorded_at
+        http.request("GET", f"{http_server.url}/json?again=1")
+        assert len(cassette.interactions) == 3
+    assert [i.response.status for i in cassette.interactions] == [200, 404, 200]
+    assert len(loads((tmp_path / "c.yaml").read_text(), "c.yaml")) == 3
+
+
+def test_an_incomplete_body_noted_is_not_saved(
+    tmp_path: Path, raw_server: Callable[..., RawServer]
+) -> None:
+    server = raw_server(respond(_RESPONSES["plain"][:-3]))
+    path = tmp_path / "c.yaml"
+    with use_cassette(path) as cassette, pytest.raises(ProtocolError):
+        PoolManager().request("GET", f"{server.url}/cut", retries=False)
+    assert cassette.interactions == []
+    assert not path.exists()  # nothing was kept, so nothing was saved
+
+
+def test_threads_recording_into_one_cassette_keep_every_exchange(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    path = tmp_path / "c.yaml"
+    with use_cassette(path) as cassette:
+        http = PoolManager(maxsize=8)
+        errors: list[BaseException] = []
+
+        def worker(thread: int) -> None:
+            try:
+                for seq in range(25):
+                    http.request("GET", f"{http_server.url}/echo?t={thread}&s={seq}")
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert not errors
+        assert not [t for t in threads if t.is_alive()]
+    uris = sorted(i.request.uri for i in cassette.interactions)
+    wanted = sorted(f"{http_server.url}/echo?t={t}&s={s}" for t in range(8) for s in range(25))
+    assert uris == wanted
+    assert sorted(r.uri for r in cassette.requests) == wanted
+    assert len(loads(path.read_text(), "c.yaml")) == 200
 
 
 def _interaction(index: int, headers: tuple[tuple[str, str], ...]) -> Interaction:
