@@ -1258,6 +1258,10 @@ _ISO_UTC: Final = re.compile(
 
 
 def _timestamp_text(moment: _dt.datetime) -> str:
+    if type(moment) is _dt.datetime and moment.tzinfo is _UTC:
+        # What recording stores (utc_now): its isoformat() is what _utc_text gives, and always
+        # a plain YAML timestamp (four-digit year, +00:00).
+        return moment.isoformat()
     text = _utc_text(moment)
     if _ISO_UTC.fullmatch(text) is None and _RESOLVE(ScalarNode, text, (True, False)) != _TIMESTAMP:
         raise _NotFast

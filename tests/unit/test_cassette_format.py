@@ -27,6 +27,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.streams import save_forever
+from yaml.nodes import ScalarNode
 
 from pooltest.cassette import _format
 from pooltest.cassette._errors import (
@@ -1474,6 +1475,16 @@ def _fast_body(body: bytes) -> bool:
     except _format._NotFast:
         return False
     return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31)))
+def test_utc_timestamps_are_written_as_the_general_path_writes_them(naive: dt.datetime) -> None:
+    moment = naive.replace(tzinfo=dt.timezone.utc)
+    text = _format._timestamp_text(moment)
+    assert text == _format._utc_text(moment)
+    assert _format._RESOLVE(ScalarNode, text, (True, False)) == _format._TIMESTAMP
+    assert yaml.safe_load(f"k: {text}")["k"] == moment
 
 
 @pytest.mark.parametrize(
