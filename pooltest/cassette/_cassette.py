@@ -36,6 +36,7 @@ changed. It is atomic and merged under a file lock with what other processes sav
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import functools
 import io
@@ -158,13 +159,13 @@ class Cassette:
         # What ``interactions`` and ``play_counts`` return (see _keep_later for what is pending).
         self._interactions: list[Interaction] = []
         self._play_counts: list[int] = []
-        # What ``requests`` returns; an entry may still be the wire form of an unbuilt request,
-        # and _unbuilt says which (see play_wire).
+        # What ``requests`` returns; an entry past _built may still be the wire form (a tuple)
+        # of an unbuilt request (see play_wire). Appending is atomic: it needs no lock.
         self._requests: list[Request | Wire] = []
-        self._unbuilt: list[int] = []
+        self._built = 0
         self._recorded: list[Interaction] = []
         # Live exchanges kept without building them yet (see record_wire), in order.
-        self._pending: list[_Pending] = []
+        self._pending: collections.deque[_Pending] = collections.deque()
         self._index: dict[tuple[Hashable, ...], list[int]] = {}
         self._cursor: dict[tuple[Hashable, ...], int] = {}
         self._wire_cache: dict[int, bytes] = {}
@@ -193,14 +194,17 @@ class Cassette:
 
     @property
     def requests(self) -> list[Request]:
-        """Every request this run sent through the cassette, filtered, in order."""
+        """Every request this run sent through the cassette so far, filtered, in order (a new
+        list on each read, as vcrpy's)."""
         with self._lock:
             sent = self._requests
-            for position in self._unbuilt:
-                wire = typing.cast(Wire, sent[position])
-                sent[position] = self.filters.request(request_of_wire(wire, None))
-            self._unbuilt.clear()
-            return typing.cast("list[Request]", sent)
+            end = len(sent)  # a request another thread appends meanwhile is built next time
+            for position in range(self._built, end):
+                entry = sent[position]
+                if type(entry) is tuple:
+                    sent[position] = self.filters.request(request_of_wire(entry, None))
+            self._built = end
+            return typing.cast("list[Request]", sent[:end])
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -332,9 +336,7 @@ class Cassette:
         after validating it as building it does: ``requests`` builds it when read."""
         _origin, method, target, fields, _body = wire
         _http11.check_fields(method, target, fields)  # may raise, as request_of_wire would
-        with self._lock:
-            self._unbuilt.append(len(self._requests))
-            self._requests.append(wire)
+        self._requests.append(wire)
 
     def _unbuilt_key(self, wire: Wire, origin_parts: _UriParts) -> tuple[Hashable, ...] | None:
         """The index key of the (body-less) request ``wire`` computed without building it,
@@ -362,7 +364,6 @@ class Cassette:
             position = self._find(None, key)
             if position is None:
                 return None
-            self._unbuilt.append(len(self._requests))
             self._requests.append(wire)
             return self._played(position)
 
@@ -460,8 +461,7 @@ class Cassette:
         filters = self.filters
         if filters.before_record_request is None and filters.before_record_response is None:
             recorded_at = self._clock.fixed_instant or utc_now()
-            with self._lock:
-                self._pending.append((filtered, wire, head, body, recorded_at))
+            self._pending.append((filtered, wire, head, body, recorded_at))  # atomic
             return
         response = _recorded_response(head, body)
         if response is not None:
@@ -476,9 +476,10 @@ class Cassette:
             return
         filters = self.filters
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending = self._pending
             kept: list[Interaction] = []
-            for built, wire, head, body, recorded_at in pending:
+            while pending:  # popleft is atomic: an exchange noted meanwhile is taken too
+                built, wire, head, body, recorded_at = pending.popleft()
                 response = _recorded_response(head, body)
                 if response is None:
                     continue  # the body did not complete: nothing to keep
