@@ -470,21 +470,25 @@ class PoolManager(RequestMethods):
                 target = u._replace(fragment=None).url
             else:
                 target = u.request_uri
-        if kw:
+        # No keywords, or only headers (what request() passes): the same call as the general
+        # one below, made plainly (a ``**kw`` call costs much more).
+        plain_kw = not kw or (len(kw) == 1 and "headers" in kw)
+        if plain_kw:
+            headers = kw["headers"] if kw else self.headers
+            response = conn.urlopen(
+                method, target, assert_same_host=False, redirect=False, headers=headers
+            )
+        else:
             kw["assert_same_host"] = False
             kw["redirect"] = False
             if "headers" not in kw:
                 kw["headers"] = self.headers
             response = conn.urlopen(method, target, **kw)
-        else:  # the same call: without ``**kw`` it is a plain (much cheaper) call
-            response = conn.urlopen(
-                method, target, assert_same_host=False, redirect=False, headers=self.headers
-            )
         redirect_location = redirect and response.get_redirect_location()
         if not redirect_location:
             return response
-        if not kw:  # what the plain call passed, for the next hop
-            kw = {"assert_same_host": False, "redirect": False, "headers": self.headers}
+        if plain_kw:  # what the plain call passed, for the next hop
+            kw = {"assert_same_host": False, "redirect": False, "headers": headers}
         return self._redirect(method, url, redirect_location, response, conn, redirect, kw)
 
     def _redirect(
