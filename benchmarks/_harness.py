@@ -200,11 +200,14 @@ class Row:
         return self.ours / self.theirs
 
     def verdict(self) -> str:
-        """``met`` when every target is met, ``missed`` when one is not, else ``-``."""
+        """``met`` when every target is met, else each target's result in the order the target
+        column lists them (``missed`` alone for a single target); ``-`` when unknown."""
         results = [target.met(self) for target in self.targets]
         if not results or None in results:
             return "-"
-        return "met" if all(results) else "**missed**"
+        if all(results):
+            return "met"
+        return ", ".join("met" if result else "**missed**" for result in results)
 
 
 def render_table(rows: Sequence[Row], info: Mapping[str, str], title: str) -> str:

@@ -101,11 +101,12 @@ def test_verdicts(target: Target, ours: float | None, theirs: float | None, expe
     assert row.verdict() == expected
 
 
-def test_every_target_must_be_met() -> None:
+def test_each_target_has_its_result() -> None:
     targets = (Target("value", 20.0), Target("ratio", 0.002))
     assert Row(2, "w", "s", 19.0, "p", 10_000.0, "µs", targets).verdict() == "met"
-    assert Row(2, "w", "s", 19.0, "p", 100.0, "µs", targets).verdict() == "**missed**"
-    assert Row(2, "w", "s", 21.0, "p", 100_000.0, "µs", targets).verdict() == "**missed**"
+    assert Row(2, "w", "s", 19.0, "p", 100.0, "µs", targets).verdict() == "met, **missed**"
+    assert Row(2, "w", "s", 21.0, "p", 100_000.0, "µs", targets).verdict() == "**missed**, met"
+    assert Row(2, "w", "s", 21.0, "p", 100.0, "µs", targets).verdict() == "**missed**, **missed**"
 
 
 @pytest.mark.parametrize(
