@@ -294,6 +294,9 @@ class Cassette:
         :func:`~._connection.request_of_wire`) only when needed. ``origin_parts`` (the
         :func:`split_uri` of the origin) lets a request be keyed without being built.
 
+        Straight to recording: when no recording can answer (the index is empty, or the mode
+        never replays) and the mode records, the request is validated and goes live unbuilt.
+
         Unbuilt: a request without a body whose key depends on its method and URI alone (see
         :func:`_bare_key_function`), and whose URI the filters leave as it is, is validated,
         keyed from its wire form and, if a recording answers it, played without building it:
