@@ -66,8 +66,11 @@ _NON_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]")
 
 # Request heads are built from str and encoded once; header values may also arrive as bytes/int.
 HeaderValue = str | bytes | int
-#: ``on_head(version, status, reason, header pairs, chunked, length)`` of :func:`read_response`.
-HeadListener = Callable[[str, int, str, list[tuple[str, str]], bool, "int | None"], None]
+#: ``on_head(version, status, reason, header pairs, chunked, length)`` of :func:`read_response`;
+#: it returns the stream to read the body from instead of the response's own, or None.
+HeadListener = Callable[
+    [str, int, str, list[tuple[str, str]], bool, "int | None"], "BinaryIO | None"
+]
 
 
 def check_method(method: str) -> None:
@@ -402,33 +405,18 @@ def _read_final_head(fp: BinaryIO) -> _Head:
     raise http.client.HTTPException("too many interim (1xx) responses")
 
 
-# Stream types read like an io.BufferedReader: ``peek(n)`` shows the bytes a read would return
-# first (after at most one raw read) without consuming them, ``read(k)`` then consumes exactly
-# ``k`` of them, and ``closed`` says whether reading is over. _take_plain_head reads a head from
-# such a stream in one go. A wrapper that honours this registers its type here (thread-safe: a
-# set add is atomic; types are only ever added).
-_PEEKABLE_READERS: set[type[object]] = {io.BufferedReader}
-
-
-def register_peekable_reader(kind: type[object]) -> None:
-    """Let :func:`read_response` read heads from streams of type ``kind`` in one go; ``kind``
-    must honour the contract of ``_PEEKABLE_READERS``."""
-    _PEEKABLE_READERS.add(kind)
-
-
 def _take_plain_head(fp: BinaryIO) -> _Head | None:
     """The final head read in one step when it is plain and already at hand, else None.
 
     Plain: the first blank line lies within the first ``_HEAD_WINDOW`` bytes the stream holds
-    (``peek`` of an ``io.BufferedReader`` or another registered peekable reader, a read of an
-    ``io.BytesIO``), every line ends in CRLF and holds no other CR or LF, the status line is a
-    final one parsed before, and every header name is known. Then the line-by-line reader would
-    read exactly these lines and take :func:`_split_block`'s fast path: the same result, without
-    a ``readline`` per line. Exactly the head's bytes are consumed on success, nothing otherwise
-    (the general path then runs).
+    (``peek`` of an ``io.BufferedReader``, a read of an ``io.BytesIO``), every line ends in CRLF
+    and holds no other CR or LF, the status line is a final one parsed before, and every header
+    name is known. Then the line-by-line reader would read exactly these lines and take
+    :func:`_split_block`'s fast path: the same result, without a ``readline`` per line. Exactly
+    the head's bytes are consumed on success, nothing otherwise (the general path then runs).
     """
     kind = type(fp)
-    if kind in _PEEKABLE_READERS:
+    if kind is io.BufferedReader:
         if fp.closed:
             return None  # the general path raises readline's own error
         # The buffered bytes, after at most one raw read (which readline would do as well).
@@ -558,7 +546,8 @@ def read_response(
     transport to carry another request (see the module docstring). With ``preload_content`` that
     happens before this function returns. ``on_head(version, status, reason, pairs, chunked,
     length)`` is called with the final head and the body's framing (as ``body_framing`` decides
-    it) as soon as they are known, before any body byte is read.
+    it) as soon as they are known, before any body byte is read; if it returns a stream, the
+    body is read from that one (a recorder's tee over ``fp``, say) instead of ``fp``.
     """
     version, status, reason, pairs, container = _take_plain_head(fp) or _read_final_head(fp)
     if container is None:
@@ -569,7 +558,7 @@ def read_response(
     method = options.request_method
     chunked, length, self_delimited = _body_framing(method, status, fields)
     if on_head is not None:
-        on_head(version, status, reason, pairs, chunked, length)
+        fp = on_head(version, status, reason, pairs, chunked, length) or fp
     if not self_delimited or request_wants_close:
         keep_alive = False
     elif "connection" in fields:

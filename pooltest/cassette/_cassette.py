@@ -43,6 +43,7 @@ import io
 import operator
 import os
 import threading
+import time
 import typing
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from types import TracebackType
@@ -71,7 +72,7 @@ from ._connection import (
 )
 from ._errors import CassetteNotFoundError, UnmatchedRequestError
 from ._filters import Filters, FilterSpec, RequestHook, ResponseHook, _filter_query
-from ._model import Interaction, Response, utc_now
+from ._model import Interaction, Response, new_interaction, utc_now
 from ._request import Request, _UriParts, split_uri
 
 if typing.TYPE_CHECKING:
@@ -81,6 +82,8 @@ __all__ = ["DEFAULT_MATCH_ON", "RECORD_MODES", "Cassette", "use_cassette"]
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 _REPLAYING_MODES = frozenset({"none", "once", "new_episodes"})
+# Modes that record whatever no recording answers ("once" does only into a new cassette).
+_ALWAYS_RECORDING_MODES = frozenset({"new_episodes", "all", "rewrite"})
 DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 
 _F = typing.TypeVar("_F", bound=Callable[..., Any])
@@ -93,7 +96,10 @@ _MATCHING_MEMO_SIZE = 4096
 _REMEMBERED_BODY_SIZE = 64 * 1024
 # A live exchange noted by record_wire: its filtered request if built already (else None), its
 # wire form, the response head and body as read, and the instant it was recorded.
-_Pending = tuple["Request | None", Wire, LiveHead, bytes, _dt.datetime]
+# A live exchange noted by record_wire: the request's filtered form (when the matching memo
+# held it), its wire form, the response head and body, and when it completed (a pinned instant,
+# or a POSIX timestamp made into a datetime when the exchange is built).
+_Pending = tuple["Request | None", Wire, LiveHead, bytes, "_dt.datetime | float"]
 
 
 class Cassette:
@@ -248,7 +254,7 @@ class Cassette:
         mode = self.record_mode
         if mode == "once":
             return not self._loaded_from_disk
-        return mode in ("new_episodes", "all", "rewrite")
+        return mode in _ALWAYS_RECORDING_MODES
 
     # -- the seam ---------------------------------------------------------------------------
 
@@ -307,7 +313,10 @@ class Cassette:
         distinct request (body up to 64 KiB), not once per replay: a repeated request costs
         one dictionary lookup before the index lookup of :meth:`_find`.
         """
-        if (not self._index or self.record_mode not in _REPLAYING_MODES) and self._may_record:
+        mode = self.record_mode
+        if (not self._index or mode not in _REPLAYING_MODES) and (
+            mode in _ALWAYS_RECORDING_MODES or (mode == "once" and not self._loaded_from_disk)
+        ):  # _may_record, inlined: this runs for every request recorded
             self._go_live(wire)
             return None
         body = wire[4]
@@ -463,8 +472,8 @@ class Cassette:
             filtered = None if memo is None else memo[0]
         filters = self.filters
         if filters.before_record_request is None and filters.before_record_response is None:
-            recorded_at = self._clock.fixed_instant or utc_now()
-            self._pending.append((filtered, wire, head, body, recorded_at))  # atomic
+            instant = self._clock.fixed_instant or time.time()  # a datetime when built
+            self._pending.append((filtered, wire, head, body, instant))  # atomic
             return
         response = _recorded_response(head, body)
         if response is not None:
@@ -482,7 +491,7 @@ class Cassette:
             pending = self._pending
             kept: list[Interaction] = []
             while pending:  # popleft is atomic: an exchange noted meanwhile is taken too
-                built, wire, head, body, recorded_at = pending.popleft()
+                built, wire, head, body, instant = pending.popleft()
                 response = _recorded_response(head, body)
                 if response is None:
                     continue  # the body did not complete: nothing to keep
@@ -494,7 +503,12 @@ class Cassette:
                 if self.decode_compressed_response:
                     response = _decoded(response)
                 stored = filters.recordable_response(response)  # secrets hidden; no hook
-                kept.append(Interaction(filtered, typing.cast(Response, stored), recorded_at))
+                recorded_at = (
+                    _dt.datetime.fromtimestamp(instant, _dt.timezone.utc)
+                    if type(instant) is float
+                    else typing.cast(_dt.datetime, instant)
+                )  # what utc_now() gave then
+                kept.append(new_interaction(filtered, typing.cast(Response, stored), recorded_at))
             if kept:
                 self._recorded.extend(kept)
                 self._interactions.extend(kept)

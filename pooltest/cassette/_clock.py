@@ -31,7 +31,11 @@ class Clock:
     """Starts, moves and stops one freezegun freeze for a cassette."""
 
     def __init__(self, spec: FreezeSpec) -> None:
-        self._fixed = _parse(spec) if not isinstance(spec, bool) else None
+        #: The instant pinned for the whole cassette, if one was given (a plain attribute: each
+        #: recording asks for it).
+        self.fixed_instant: _dt.datetime | None = (
+            _parse(spec) if not isinstance(spec, bool) else None
+        )
         self._enabled = bool(spec)
         self._freezer: _freeze_time | None = None
         self._frozen: FrozenDateTimeFactory | None = None
@@ -39,27 +43,22 @@ class Clock:
         #: attribute, so a cassette asks it per replay without a call.
         self.follows_replays = False
 
-    @property
-    def fixed_instant(self) -> _dt.datetime | None:
-        """The instant pinned for the whole cassette, if one was given."""
-        return self._fixed
-
     def start(self, first_recorded: _dt.datetime | None) -> None:
         """Begin pinning: at the fixed instant, else at the first recording (if any)."""
         if not self._enabled:
             return
-        instant = self._fixed or first_recorded
+        instant = self.fixed_instant or first_recorded
         if instant is None:
             return
         import freezegun
 
         self._freezer = freezegun.freeze_time(instant, ignore=list(IGNORED_MODULES), tick=False)
         self._frozen = typing.cast("FrozenDateTimeFactory", self._freezer.start())
-        self.follows_replays = self._fixed is None
+        self.follows_replays = self.fixed_instant is None
 
     def replaying(self, recorded_at: _dt.datetime) -> None:
         """Move the pinned clock to the instant a replayed interaction was recorded."""
-        if self._frozen is not None and self._fixed is None:
+        if self._frozen is not None and self.fixed_instant is None:
             self._frozen.move_to(recorded_at)
 
     def stop(self) -> None:

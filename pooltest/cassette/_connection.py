@@ -39,12 +39,10 @@ from pooltest._base_connection import BaseHTTPConnection, _ResponseOptions
 from pooltest._body import BodyReader
 from pooltest.connection import HTTPConnection, _asks_to_close
 
-from ._model import Response
+from ._model import Response, new_response
 from ._request import Request, _UriParts, with_target
 
 if typing.TYPE_CHECKING:
-    import socket
-
     from pooltest.response import HTTPResponse
 
     from ._model import Interaction
@@ -97,36 +95,33 @@ def request_of_wire(wire: Wire, origin_parts: _UriParts | None) -> Request:
 
 
 class _Tee:
-    """A buffered reader that remembers every byte its consumers take (not the read-ahead)."""
+    """A live response's stream, as its body reader sees it: keeps every byte the reader takes
+    (the body with its framing), not what the stream reads ahead."""
 
     __slots__ = ("_fp", "captured")
 
     def __init__(self, fp: typing.BinaryIO) -> None:
         self._fp = fp
-        self.captured = bytearray()
+        self.captured: list[bytes] = []
 
     def read(self, size: int | None = -1) -> bytes:
         data = self._fp.read(-1 if size is None else size)
-        self.captured += data
+        self.captured.append(data)
         return data
 
     def read1(self, size: int = -1) -> bytes:
-        data = self._fp.read1(size)  # type: ignore[attr-defined]
-        self.captured += data
-        return typing.cast(bytes, data)
+        data: bytes = self._fp.read1(size)  # type: ignore[attr-defined]
+        self.captured.append(data)
+        return data
 
     def readline(self, limit: int = -1) -> bytes:
         data = self._fp.readline(limit)
-        self.captured += data
+        self.captured.append(data)
         return data
-
-    def peek(self, size: int = 0) -> bytes:
-        """The buffered reader's ``peek``: nothing is consumed, so nothing is captured."""
-        return typing.cast(bytes, self._fp.peek(size))  # type: ignore[attr-defined]
 
     def readinto(self, buffer: bytearray | memoryview) -> int:
         count: int = self._fp.readinto(buffer)  # type: ignore[attr-defined]
-        self.captured += memoryview(buffer)[:count]
+        self.captured.append(bytes(memoryview(buffer)[:count]))
         return count
 
     def close(self) -> None:
@@ -138,11 +133,6 @@ class _Tee:
 
     def fileno(self) -> int:
         return self._fp.fileno()
-
-
-# A tee over a BufferedReader peeks and reads as that reader does (the response parser reads a
-# head through it in one go).
-_http11.register_peekable_reader(_Tee)
 
 
 # For the type checker the mixin is an HTTPConnection (it only ever runs in front of one, see
@@ -175,6 +165,7 @@ class CassetteConnectionMixin(_MixinBase):
         self._replay = None
         self._recording = None
         self._head = None
+        self._tee = None
         super().close()
 
     @property
@@ -188,12 +179,6 @@ class CassetteConnectionMixin(_MixinBase):
         if self._virtual_open:
             return True
         return super().is_connected
-
-    def _attach(self, sock: socket.socket) -> None:
-        super()._attach(sock)
-        assert self._fp is not None
-        self._tee = _Tee(self._fp)
-        self._fp = typing.cast(typing.BinaryIO, self._tee)
 
     def request(
         self,
@@ -242,8 +227,6 @@ class CassetteConnectionMixin(_MixinBase):
         """The recorded response for a replay; the live one (teed) otherwise."""
         replay = self._replay
         if replay is None:
-            if self._tee is not None:
-                self._tee.captured.clear()
             return super().getresponse()
         self._replay = None
         interaction, options, wants_close = replay
@@ -268,21 +251,33 @@ class CassetteConnectionMixin(_MixinBase):
         pairs: list[tuple[str, str]],
         chunked: bool,
         length: int | None,
-    ) -> None:
-        """The live parser read the final head: keep it, and from here tee the body only."""
-        if self._recording is not None and self._tee is not None:
-            self._head = (version, status, reason, tuple(pairs), chunked, length)
-            self._tee.captured.clear()
+    ) -> typing.BinaryIO | None:
+        """The live parser read the final head: keep it, and have the body read through a tee
+        (for a recorded exchange)."""
+        if self._recording is None or self._fp is None:
+            return None
+        self._head = (version, status, reason, tuple(pairs), chunked, length)
+        tee = self._tee = _Tee(self._fp)
+        return typing.cast(typing.BinaryIO, tee)
 
     def _on_body_done(self, reusable: bool) -> None:
         wire, self._recording = self._recording, None
         head, self._head = self._head, None
-        tee = self._tee
+        tee, self._tee = self._tee, None
         if wire is not None and tee is not None and head is not None:
-            body = bytes(tee.captured)
-            tee.captured.clear()
+            body = b"".join(tee.captured)
             self._player.record_wire(wire, self._origin_parts, head, body)
         super()._on_body_done(reusable)
+
+
+class _SocketClosedMixin(CassetteConnectionMixin):
+    """The mixin for connection classes whose ``is_closed`` is :class:`HTTPConnection`'s
+    (closed: no socket), which a live exchange asks three times per request: answered here
+    without a ``super()`` lookup."""
+
+    @property
+    def is_closed(self) -> bool:
+        return not self._virtual_open and self.sock is None
 
 
 _classes: dict[type[Any], type[Any]] = {}
@@ -302,7 +297,9 @@ def cassette_connection_class(connection_cls: type[BaseHTTPConnection]) -> type[
             made = _classes.get(connection_cls)
             if made is None:
                 name = f"Cassette{connection_cls.__name__}"
-                made = type(name, (CassetteConnectionMixin, connection_cls), {})
+                plain = connection_cls.is_closed is HTTPConnection.is_closed
+                mixin = _SocketClosedMixin if plain else CassetteConnectionMixin
+                made = type(name, (mixin, connection_cls), {})
                 _classes[connection_cls] = made
     return made
 
@@ -342,16 +339,24 @@ def _request_from_fields(
     return Request._sent(method.upper(), origin + target, pairs, body, parts)
 
 
+# The tuple of fields _text_pairs last found to be text: a connection sends its one tuple of
+# default fields again and again, and a tuple never changes. Replacing it is atomic.
+_last_text: list[object] = [None]
+
+
 def _text_pairs(
     fields: typing.Sequence[tuple[str, _http11.HeaderValue]],
 ) -> tuple[tuple[str, str], ...]:
     """``fields`` with every value as the text sent; a tuple of text fields (the usual case: the
     default fields are text) is returned as is."""
+    if fields is _last_text[0]:
+        return typing.cast("tuple[tuple[str, str], ...]", fields)
     if isinstance(fields, tuple):
         for _, value in fields:
             if type(value) is not str:
                 break
         else:
+            _last_text[0] = fields
             return typing.cast("tuple[tuple[str, str], ...]", fields)
     return tuple(
         [(name, value if isinstance(value, str) else _wire_text(value)) for name, value in fields]
@@ -370,10 +375,10 @@ def _recorded_response(head: LiveHead, body: bytes | bytearray) -> Response | No
     if not chunked:
         if length is not None and len(body) != length:
             return None
-        return Response(status, reason, pairs, bytes(body), version)
+        return new_response(status, reason, pairs, bytes(body), version)
     reader = BodyReader(io.BytesIO(body), chunked=True, length=None)
     try:
         data = reader.read()
     except Exception:  # an exchange that did not complete is not recorded
         return None
-    return Response(status, reason, pairs, data, version)
+    return new_response(status, reason, pairs, data, version)

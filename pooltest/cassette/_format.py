@@ -113,7 +113,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.representer import SafeRepresenter
 
 from ._errors import CassetteFormatError, CassetteNotFoundError, CassetteWriteError
-from ._model import Interaction, Response
+from ._model import Interaction, Response, new_interaction, new_response
 from ._request import Request
 
 __all__ = [
@@ -398,7 +398,7 @@ class _Walker:
             recorded_at = self.timestamp(at)
         if not fields.keys() <= _INTERACTION_KEYS:
             self.scan_extras(fields, _INTERACTION_KEYS)
-        return Interaction(request=request, response=response, recorded_at=recorded_at)
+        return new_interaction(request, response, recorded_at)
 
     def request(self, node: Node, order: Node | None) -> Request:
         fields = self.mapping(node, "request")
@@ -435,9 +435,7 @@ class _Walker:
                 raise _Bad(version_node, f"response: bad HTTP version {version!r}")
         if not fields.keys() <= _RESPONSE_KEYS:
             self.scan_extras(fields, _RESPONSE_KEYS)
-        return Response(
-            status=code, reason=reason, headers=tuple(headers), body=body, version=version
-        )
+        return new_response(code, reason, tuple(headers), body, version)
 
     # -- fields -----------------------------------------------------------------------------
 
@@ -866,8 +864,8 @@ def _from_record(record: object) -> Interaction:
     ):
         raise ValueError("bad cache record")
     request = Request(method, uri, _pairs(raw), request_body)
-    response = Response(status, reason, _pairs(headers), body, version)
-    return Interaction(request, response, _dt.datetime.fromisoformat(at))
+    response = new_response(status, reason, _pairs(headers), body, version)
+    return new_interaction(request, response, _dt.datetime.fromisoformat(at))
 
 
 def _pairs(flat: object) -> _Pairs:

@@ -146,6 +146,44 @@ class Interaction:
         )
 
 
+# Recording and loading make a Response and an Interaction per interaction. The dataclasses'
+# own __init__ sets each frozen field through object.__setattr__; these set the slots directly,
+# in half the time, with the same result (tests/unit/test_cassette_model.py compares them).
+_new = object.__new__
+_RESPONSE_SLOTS = tuple(
+    getattr(Response, name).__set__
+    for name in ("status", "reason", "headers", "body", "version", "_wire")
+)
+_INTERACTION_SLOTS = tuple(
+    getattr(Interaction, name).__set__ for name in ("request", "response", "recorded_at")
+)
+
+
+def new_response(
+    status: int, reason: str, headers: HeaderPairs, body: bytes, version: str = "HTTP/1.1"
+) -> Response:
+    """``Response(status, reason, headers, body, version)``, made without its ``__init__``."""
+    response = _new(Response)
+    set_status, set_reason, set_headers, set_body, set_version, set_wire = _RESPONSE_SLOTS
+    set_status(response, status)
+    set_reason(response, reason)
+    set_headers(response, headers)
+    set_body(response, body)
+    set_version(response, version)
+    set_wire(response, [])
+    return response
+
+
+def new_interaction(request: Request, response: Response, recorded_at: _dt.datetime) -> Interaction:
+    """``Interaction(request, response, recorded_at)``, made without its ``__init__``."""
+    interaction = _new(Interaction)
+    set_request, set_response, set_recorded_at = _INTERACTION_SLOTS
+    set_request(interaction, request)
+    set_response(interaction, response)
+    set_recorded_at(interaction, recorded_at)
+    return interaction
+
+
 def utc_now() -> _dt.datetime:
     """The current time, timezone-aware UTC, to the microsecond."""
     return _dt.datetime.now(_dt.timezone.utc)

@@ -21,7 +21,11 @@ from support import KeepAliveServer
 
 from pooltest import _http11
 from pooltest.cassette._cassette import Cassette
-from pooltest.cassette._connection import CassetteConnectionMixin, cassette_connection_class
+from pooltest.cassette._connection import (
+    CassetteConnectionMixin,
+    _SocketClosedMixin,
+    cassette_connection_class,
+)
 from pooltest.connection import HTTPConnection, HTTPSConnection
 from pooltest.poolmanager import PoolManager
 
@@ -89,8 +93,40 @@ def test_check_fields_agrees_with_the_former_checks(
 def test_the_mixin_calls_the_real_connection_class_next_in_line() -> None:
     for real in (HTTPConnection, HTTPSConnection):
         made = cassette_connection_class(real)
-        assert made.__mro__[1:3] == (CassetteConnectionMixin, real)
+        assert made.__mro__[1:4] == (_SocketClosedMixin, CassetteConnectionMixin, real)
         assert cassette_connection_class(real) is made
+
+
+class _ClosedWhenAsked(HTTPConnection):
+    """A connection class with its own idea of being closed."""
+
+    closed_answer = True
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_answer
+
+
+def test_a_class_with_its_own_is_closed_is_asked_through_the_general_mixin() -> None:
+    made = cassette_connection_class(_ClosedWhenAsked)
+    assert made.__mro__[1:3] == (CassetteConnectionMixin, _ClosedWhenAsked)
+    conn = made("h.test", 80)
+    assert conn.is_closed is True  # its own answer, not "no socket"
+    conn.closed_answer = False
+    assert conn.is_closed is False
+    conn.connect()  # virtually open: replays answer without asking the real class
+    conn.closed_answer = True
+    assert conn.is_closed is False
+
+
+def test_the_socket_mixin_answers_as_the_real_class_does() -> None:
+    conn = cassette_connection_class(HTTPConnection)("h.test", 80)
+    real = HTTPConnection("h.test", 80)
+    assert conn.is_closed is real.is_closed is True
+    conn.connect()
+    assert conn.is_closed is False
+    conn.close()
+    assert conn.is_closed is True
 
 
 # -- end to end: record and replay through the mixin, as observed by a caller ----------------
