@@ -67,6 +67,7 @@ from ._connection import (
     Wire,
     _recorded_response,
     _request_from_fields,
+    _text_pairs,
     cassette_connection_class,
     request_of_wire,
 )
@@ -515,6 +516,43 @@ class Cassette:
                 self._play_counts.extend([1] * len(kept))
                 self._dirty = True
 
+    def _noted_fields(self) -> list[_format.Fields] | None:
+        """What :meth:`_build_pending` would keep of the noted exchanges, as the writer's fields
+        and without building them (saving a recording needs no objects); or None when one of
+        them needs building to know (filters that change it, a chunked or decoded body, a
+        filtered form from the matching memo). The exchanges stay noted."""
+        filters = self.filters
+        if self.decode_compressed_response or filters.sensitive:
+            return None
+        fields_of: list[_format.Fields] = []
+        for built, wire, head, body, instant in list(self._pending):  # a C-level snapshot
+            version, status, reason, pairs, chunked, length = head
+            origin, method, target, fields, payload = wire
+            if built is not None or chunked or target[:1] != "/":
+                return None
+            if length is not None and len(body) != length:
+                continue  # the body did not complete: nothing to keep (_recorded_response)
+            uri = origin + target  # as _request_from_fields makes it for an origin-form target
+            raw = _text_pairs(fields)
+            request_body = payload or b""
+            if not filters.leave_alone(uri, raw, request_body):
+                return None
+            fields_of.append(
+                (
+                    method.upper(),
+                    uri,
+                    raw,
+                    request_body,
+                    status,
+                    reason,
+                    pairs,
+                    body,
+                    version,
+                    instant,
+                )
+            )
+        return fields_of
+
     def _keep(
         self, filtered: Request, response: Response, recorded_at: _dt.datetime | None = None
     ) -> None:
@@ -624,17 +662,24 @@ class Cassette:
     def save(self) -> None:
         """Write the cassette if this run changed it (atomic, merged under a file lock)."""
         with self._lock:
-            self._build_pending()
-            if not self._needs_save():
+            # Saved as fields, unbuilt, unless the merge must key them or knows what was played.
+            simple = self.record_mode != "all" and not self.drop_unused
+            noted = self._noted_fields() if simple else None
+            if noted is None:
+                self._build_pending()
+                noted = []
+            if not (noted or self._needs_save()):
                 return
-            recorded = list(self._recorded)
+            recorded: list[_format.Saved] = [*self._recorded, *noted]
             unused = set(self.unplayed) if self.drop_unused else set()
             rewrite = self.record_mode == "rewrite"
             replaced_keys = (
-                {self._key(i.request) for i in recorded} if self.record_mode == "all" else set()
+                {self._key(i.request) for i in self._recorded}  # all built ("all" builds)
+                if self.record_mode == "all"
+                else set()
             )
 
-        def merge(on_disk: list[Interaction], ours: list[Interaction]) -> list[Interaction]:
+        def merge(on_disk: list[Interaction], ours: list[_format.Saved]) -> list[_format.Saved]:
             if rewrite:
                 return ours
             # Sets, not lists: a merge must stay linear in the size of the cassette.
@@ -647,7 +692,7 @@ class Cassette:
             if not kept:
                 return ours  # nothing on disk to deduplicate against: skip hashing ours
             known = set(kept)
-            return kept + [i for i in ours if i not in known]
+            return [*kept, *[i for i in map(_format.as_interaction, ours) if i not in known]]
 
         _format.save_merged(self.path, recorded, merge)
         with self._lock:

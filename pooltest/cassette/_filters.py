@@ -245,6 +245,22 @@ class Filters:
             return request
         return Request(request.method, uri, pairs, body)
 
+    def leave_alone(self, uri: str, raw: tuple[tuple[str, str], ...], body: bytes) -> bool:
+        """Whether :meth:`request` would return a request with these stored values unchanged,
+        answered without building it; False also when only building it can tell (a body the
+        post-data rules look at)."""
+        if self.sensitive or (body and self.post_data):
+            return False
+        if "?" in uri and self.query and _filter_query(uri, self.query) is not uri:
+            return False
+        if raw in self._unfiltered_headers or not self.headers:
+            return True
+        if _applies(self.headers, [name.lower() for name, _ in raw]):
+            return False
+        if len(self._unfiltered_headers) < 1024:
+            self._unfiltered_headers.add(raw)
+        return True
+
     def recordable_request(self, request: Request) -> Request | None:
         """The filtered request as it will be stored, or None if a hook refuses it."""
         if self.before_record_request is None:

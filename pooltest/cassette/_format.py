@@ -99,6 +99,7 @@ import datetime as _dt
 import email.utils
 import hashlib
 import marshal
+import math
 import os
 import re
 import sys
@@ -134,8 +135,27 @@ FORMAT_VERSION: Final = 1
 #: Seconds :func:`save_merged` waits for the file lock before giving up.
 LOCK_TIMEOUT: Final = 60.0
 
+#: An interaction as its fields, in the order the writer takes them: request method, URI,
+#: header pairs and body; response status, reason, header pairs, body and HTTP version; and the
+#: instant it was recorded (a datetime, or a POSIX timestamp: UTC). A cassette saves exchanges
+#: it recorded but has not built this way (see :func:`dumps`, :func:`as_interaction`).
+Fields = tuple[
+    str,
+    str,
+    "tuple[tuple[str, str], ...]",
+    bytes,
+    int,
+    str,
+    "tuple[tuple[str, str], ...]",
+    bytes,
+    str,
+    "_dt.datetime | float",
+]
+#: What the writer saves: interactions, or their :data:`Fields`.
+Saved = Interaction | Fields
+
 #: ``merge(on_disk, ours) -> interactions to save``, called under the lock by :func:`save_merged`.
-Merge = Callable[[list[Interaction], list[Interaction]], list[Interaction]]
+Merge = Callable[[list[Interaction], list[Saved]], list[Saved]]
 
 HeaderPairs = list[tuple[str, str]]
 
@@ -932,8 +952,20 @@ _DUMPER.add_representer(_Literal, _represent_literal)
 _DUMPER.add_representer(_Timestamp, _represent_timestamp)
 
 
-def dumps(interactions: Sequence[Interaction]) -> str:
-    """The cassette text for ``interactions`` (vcrpy version 1; see the module docstring).
+def as_interaction(item: Saved) -> Interaction:
+    """``item`` as an :class:`Interaction` (:data:`Fields` are made into one)."""
+    if type(item) is not tuple:
+        return cast(Interaction, item)
+    method, uri, raw, request_body, status, reason, headers, body, version, at = item
+    if isinstance(at, float):
+        at = _dt.datetime.fromtimestamp(at, _UTC)
+    request = Request._sent(method, uri, raw, request_body)
+    return new_interaction(request, new_response(status, reason, headers, body, version), at)
+
+
+def dumps(interactions: Sequence[Saved]) -> str:
+    """The cassette text for ``interactions`` (vcrpy version 1; see the module docstring);
+    each may also be given as its :data:`Fields`.
 
     Deterministic: equal input gives equal text, byte for byte what the YAML dumper writes for
     the document (most interactions are written by the fast writer below, the rest by the
@@ -947,11 +979,15 @@ def dumps(interactions: Sequence[Interaction]) -> str:
     for interaction in interactions:
         mark = len(out)
         try:
-            if _emit_interaction(interaction, out):
+            if type(interaction) is tuple:
+                block = _emit_fields(*interaction, out)
+            else:
+                block = _emit_interaction(cast(Interaction, interaction), out)
+            if block:
                 open_ended = False
         except _NotFast:
             del out[mark:]
-            text = _yaml_text([_interaction_dict(interaction)])
+            text = _yaml_text([_interaction_dict(as_interaction(interaction))])
             # libyaml ends the document with "..." when its last block scalar kept its
             # trailing newlines ("|+"); any other block scalar after one cancels that.
             if text.endswith("\n...\n"):
@@ -1146,31 +1182,60 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
     :class:`_NotFast`; ``ValueError`` for unsafe header text or reasons, as :func:`dumps`.
     Returns whether a body was written as a block scalar (literal or ``!!binary``)."""
     request, response = interaction.request, interaction.response
-    request_headers, request_order = _header_block(request.raw_headers, "request")
-    headers, order = _header_block(response.headers, "response")
-    if _UNSAFE_LINE_TEXT.search(response.reason):
-        raise ValueError(f"reason phrase {response.reason!r} holds CR, LF or non-latin-1 text")
-    request_body = _body_text(request.body, "\n      ") if request.body else "null"
-    response_body = _body_text(response.body, "\n        ")
+    return _emit_fields(
+        request.method,
+        request.uri,
+        request.raw_headers,
+        request.body,
+        response.status,
+        response.reason,
+        response.headers,
+        response.body,
+        response.version,
+        interaction.recorded_at,
+        out,
+    )
+
+
+def _emit_fields(
+    method: str,
+    uri: str,
+    raw_headers: tuple[tuple[str, str], ...],
+    request_body: bytes,
+    status: int,
+    reason: str,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+    version: str,
+    recorded_at: _dt.datetime | float,
+    out: list[str],
+) -> bool:
+    """:func:`_emit_interaction` for an interaction given as its :data:`Fields`."""
+    request_block, request_order = _header_block(raw_headers, "request")
+    block, order = _header_block(headers, "response")
+    if _UNSAFE_LINE_TEXT.search(reason):
+        raise ValueError(f"reason phrase {reason!r} holds CR, LF or non-latin-1 text")
+    request_text = _body_text(request_body, "\n      ") if request_body else "null"
+    body_text = _body_text(body, "\n        ")
     add = out.append
     add(
-        f"- request:\n    body: {request_body}{request_headers}"
-        f"\n    method: {_scalar(request.method)}\n    uri: {_scalar(request.uri)}"
-        f"\n  response:\n    body:\n      string: {response_body}{headers}"
-        f"\n    status:\n      code: {response.status:d}\n"
-        f"      message: {_scalar(response.reason)}\n"
+        f"- request:\n    body: {request_text}{request_block}"
+        f"\n    method: {_scalar(method)}\n    uri: {_scalar(uri)}"
+        f"\n  response:\n    body:\n      string: {body_text}{block}"
+        f"\n    status:\n      code: {status:d}\n"
+        f"      message: {_scalar(reason)}\n"
     )
     if order is not None:
         add("    pooltest_header_order:\n")
         out.extend([f"    - {_scalar(name)}\n" for name in order])
-    if response.version != "HTTP/1.1":
-        add(f"    pooltest_http_version: {_scalar(response.version)}\n")
-    add(f"  recorded_at: {_timestamp_text(interaction.recorded_at)}\n")
+    if version != "HTTP/1.1":
+        add(f"    pooltest_http_version: {_scalar(version)}\n")
+    add(f"  recorded_at: {_timestamp_text(recorded_at)}\n")
     if request_order is not None:
         add("  pooltest_request_header_order:\n")
         out.extend([f"  - {_scalar(name)}\n" for name in request_order])
     # "!!binary |" and literal "|" blocks; a quoted scalar starts with "'".
-    return request_body[0] in "!|" or response_body[0] in "!|"
+    return request_text[0] in "!|" or body_text[0] in "!|"
 
 
 # Header fields (a tuple of pairs) -> their rendered ``headers:`` block and wire order (see
@@ -1255,7 +1320,36 @@ _ISO_UTC: Final = re.compile(
 )
 
 
-def _timestamp_text(moment: _dt.datetime) -> str:
+# The text of whole UTC seconds (a POSIX time) without the offset, as isoformat() writes them:
+# exchanges recorded within one second share it.
+_second_memo: dict[int, str] = {}
+# POSIX times whose datetime has a four-digit year, from 1970 (what time.time() gives).
+_FOUR_DIGIT_YEARS: Final = 253402300800
+
+
+def _posix_text(posix: float) -> str:
+    """``datetime.fromtimestamp(posix, timezone.utc).isoformat()``, for ``0 <= posix <``
+    :data:`_FOUR_DIGIT_YEARS`: microseconds rounded half to even, as fromtimestamp does."""
+    fraction, whole = math.modf(posix)
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        whole += 1
+        micro -= 1_000_000
+    second = int(whole)
+    text = _second_memo.get(second)
+    if text is None:
+        text = _dt.datetime.fromtimestamp(second, _UTC).isoformat()[:-6]  # without "+00:00"
+        if len(_second_memo) >= _SCALAR_MEMO_LIMIT:
+            _second_memo.clear()
+        _second_memo[second] = text
+    return f"{text}.{micro:06d}+00:00" if micro else f"{text}+00:00"
+
+
+def _timestamp_text(moment: _dt.datetime | float) -> str:
+    if isinstance(moment, float):
+        if 0 <= moment < _FOUR_DIGIT_YEARS:
+            return _posix_text(moment)
+        moment = _dt.datetime.fromtimestamp(moment, _UTC)
     if type(moment) is _dt.datetime and moment.tzinfo is _UTC:
         # What recording stores (utc_now): its isoformat() is what _utc_text gives, and always
         # a plain YAML timestamp (four-digit year, +00:00).
@@ -1269,7 +1363,7 @@ def _timestamp_text(moment: _dt.datetime) -> str:
 # --- saving ----------------------------------------------------------------------------------
 
 
-def save(path: str | os.PathLike[str], interactions: Sequence[Interaction]) -> None:
+def save(path: str | os.PathLike[str], interactions: Sequence[Saved]) -> None:
     """Write ``interactions`` to ``path`` atomically (creating missing directories).
 
     Raises :class:`CassetteWriteError` if the file cannot be written; the previous file, if any,
@@ -1289,8 +1383,8 @@ def lock_path_for(path: str) -> str:
 
 
 def save_merged(
-    path: str | os.PathLike[str], interactions: Sequence[Interaction], merge: Merge
-) -> list[Interaction]:
+    path: str | os.PathLike[str], interactions: Sequence[Saved], merge: Merge
+) -> list[Saved]:
     """Save ``merge(on_disk, list(interactions))`` under the cassette's file lock; return it.
 
     The file is re-read while the lock is held (an absent file reads as no interactions), so

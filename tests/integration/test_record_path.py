@@ -339,3 +339,112 @@ def test_unsafe_header_text_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="response header 'X-Bad'"):
             dumps(interactions)
+
+
+# -- saved unbuilt ------------------------------------------------------------------------------
+#
+# Saving a recording writes the noted exchanges from their fields when building them would store
+# them unchanged (no filter changes them, no chunked or decoded body, mode neither "all" nor
+# dropping unused ones); they are built only if read. The text must be what building them and
+# writing the interactions gives.
+
+_PLAIN = [
+    ("GET", "/json", {}, None),
+    ("GET", "/json?q=1&r=two", {"X-Trace": "abc"}, None),
+    ("HEAD", "/json", {}, None),
+    ("GET", "/status/204", {}, None),
+    ("GET", "/status/404?body=gone", {}, None),
+    ("DELETE", "/echo", {}, None),
+]
+# Requests with bodies are built: the default post-data rules look into them.
+_BODIES = [
+    ("POST", "/echo", {"Content-Type": "text/plain"}, b"line one\nline two\n"),
+    ("PUT", "/echo", {}, b"\x00\xff binary"),
+]
+
+
+def _record_each(path: Path, server: KeepAliveServer, sent: list[Any], **options: Any) -> Any:
+    with use_cassette(path, **options) as cassette:
+        http = PoolManager()
+        for method, target, headers, body in sent:
+            http.request(method, server.url + target, headers=headers, body=body)
+        noted = len(cassette._pending)  # exchanges not built yet
+    return cassette, noted
+
+
+@pytest.mark.parametrize("mode", ["once", "new_episodes", "rewrite"])
+def test_a_recording_saved_unbuilt_is_what_its_interactions_write(
+    tmp_path: Path, http_server: KeepAliveServer, mode: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    cassette, noted = _record_each(path, http_server, _PLAIN, record_mode=mode)
+    assert noted == len(_PLAIN)
+    assert len(cassette._pending) == noted  # the save wrote them without building them
+    saved = path.read_text()
+    assert saved == dumps(cassette.interactions)  # built only now
+    assert loads(saved, "c.yaml") == cassette.interactions
+    assert [i.request.method for i in cassette.interactions] == [s[0] for s in _PLAIN]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},  # with bodies (below)
+        {"record_mode": "all"},
+        {"drop_unused": True},
+        {"decode_compressed_response": True},
+        {"filter_sensitive_data": {"<SVC>": "loopback"}},
+        {"filter_query_parameters": ["q"]},
+        {"filter_headers": ["x-trace"]},
+    ],
+    ids=["bodies", "all", "drop-unused", "decoded", "sensitive", "query", "headers"],
+)
+def test_a_recording_that_needs_building_is_saved_built_and_the_same(
+    tmp_path: Path, http_server: KeepAliveServer, options: dict[str, Any]
+) -> None:
+    path = tmp_path / "c.yaml"
+    sent = [*_PLAIN, *_BODIES, ("GET", "/gzip", {}, None)]
+    if options:
+        sent.append(("GET", "/chunked?n=2", {}, None))
+    cassette, _ = _record_each(path, http_server, sent, **options)
+    assert not cassette._pending
+    saved = path.read_text()
+    assert saved == dumps(cassette.interactions)
+    assert "loopback" not in saved or "filter_sensitive_data" not in options
+    assert "q=1" not in saved or "filter_query_parameters" not in options
+    assert "abc" not in saved or "filter_headers" not in options
+
+
+def test_secrets_in_a_recording_are_never_saved_unbuilt(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    path = tmp_path / "c.yaml"
+    sent = [*_PLAIN, ("GET", "/json?api_key=k1", {"Authorization": "Bearer t0ken"}, None)]
+    cassette, _ = _record_each(path, http_server, sent)
+    saved = path.read_text()
+    assert "t0ken" not in saved
+    assert "k1" not in saved
+    assert saved == dumps(cassette.interactions)
+
+
+def test_two_recordings_saved_unbuilt_into_one_file_are_merged(
+    tmp_path: Path, http_server: KeepAliveServer
+) -> None:
+    path = tmp_path / "c.yaml"
+    with use_cassette(path) as first, use_cassette(path) as second:
+        # Both start from no file; the inner one (second) is the active seam.
+        http = PoolManager()
+        for index in range(3):
+            http.request("GET", f"{http_server.url}/echo?n={index}")
+        assert len(second._pending) == 3
+        assert not first._pending
+        assert first.requests == []  # nothing went through the outer cassette
+    on_disk = loads(path.read_text(), "c.yaml")
+    assert on_disk == second.interactions
+    with use_cassette(path, record_mode="new_episodes") as third:
+        PoolManager().request("GET", f"{http_server.url}/echo?n=3")
+        assert len(third._pending) == 1
+    merged = loads(path.read_text(), "c.yaml")
+    assert merged[:3] == second.interactions
+    assert merged == third.interactions  # what it loaded, then what it recorded
+    assert [i.request.uri for i in merged][-1] == f"{http_server.url}/echo?n=3"

@@ -1546,3 +1546,17 @@ def test_dumps_ends_the_document_as_libyaml_does(bodies: list[bytes]) -> None:
     items = [make(body=body) for body in bodies]
     assert dumps(items) == _format._dumps_with_yaml(items)
     assert loads(dumps(items), "end.yaml") == items
+
+
+@given(
+    st.one_of(
+        st.floats(0, _format._FOUR_DIGIT_YEARS, exclude_max=True),
+        st.integers(0, 4_000_000_000).map(lambda s: s + 0.0000005),  # exact halves of a µs
+        st.integers(0, 4_000_000_000).map(lambda s: s + 0.9999996),  # rounds up a second
+        st.integers(0, 4_000_000_000).map(float),
+    )
+)
+def test_a_posix_instant_is_written_as_its_utc_datetime(posix: float) -> None:
+    expected = dt.datetime.fromtimestamp(posix, dt.timezone.utc)
+    assert _format._timestamp_text(posix) == _format._timestamp_text(expected)
+    assert _format._timestamp_text(posix) == expected.isoformat()

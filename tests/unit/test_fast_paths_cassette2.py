@@ -250,3 +250,35 @@ def test_the_clock_follows_replays_only_while_pinned_to_recordings() -> None:
     unpinned = Clock(False)
     unpinned.start(instant)
     assert not unpinned.follows_replays
+
+
+@settings(max_examples=300)
+@given(
+    st.booleans(),
+    st.sampled_from([(), ("x-secret-thing",), ("x-other",)]),
+    st.sampled_from([(), ("q",), ("absent",)]),
+    st.sampled_from([{}, {"<S>": "s"}]),
+    st.sampled_from(["http://h.test/p", "http://h.test/p?q=1", "http://h.test/p?token=2&a=s"]),
+    st.sampled_from([(), (("X-Secret-Thing", "s"),), (("Authorization", "t"),), (("X-A", "1"),)]),
+    st.sampled_from([b"", b"q=1", b"plain text"]),
+)
+def test_filters_leave_alone_only_what_request_returns_unchanged(
+    defaults: bool,
+    headers: tuple[str, ...],
+    query: tuple[str, ...],
+    sensitive: dict[str, str],
+    uri: str,
+    raw: tuple[tuple[str, str], ...],
+    body: bytes,
+) -> None:
+    filters = Filters.build(
+        redact_defaults=defaults,
+        filter_headers=headers,
+        filter_query_parameters=query,
+        filter_post_data_parameters=query,
+        filter_sensitive_data=sensitive,
+    )
+    request = Request._sent("GET", uri, raw, body)
+    for _ in range(2):  # the second time, the header tuple may be known to need no rule
+        if filters.leave_alone(uri, raw, body):
+            assert filters.request(request) is request
