@@ -525,6 +525,9 @@ class Cassette:
         if self.decode_compressed_response or filters.sensitive:
             return None
         fields_of: list[_format.Fields] = []
+        # A connection sends one tuple of default fields again and again: one answer for it.
+        last_fields: object = None
+        last_raw: tuple[tuple[str, str], ...] = ()
         for built, wire, head, body, instant in list(self._pending):  # a C-level snapshot
             version, status, reason, pairs, chunked, length = head
             origin, method, target, fields, payload = wire
@@ -533,10 +536,15 @@ class Cassette:
             if length is not None and len(body) != length:
                 continue  # the body did not complete: nothing to keep (_recorded_response)
             uri = origin + target  # as _request_from_fields makes it for an origin-form target
-            raw = _text_pairs(fields)
             request_body = payload or b""
-            if not filters.leave_alone(uri, raw, request_body):
-                return None
+            if fields is last_fields and not request_body and "?" not in uri:
+                raw = last_raw  # leave_alone said yes to these fields with no query or body
+            else:
+                raw = _text_pairs(fields)
+                if not filters.leave_alone(uri, raw, request_body):
+                    return None
+                if not request_body and "?" not in uri:
+                    last_fields, last_raw = fields, raw
             fields_of.append(
                 (
                     method.upper(),

@@ -980,7 +980,7 @@ def dumps(interactions: Sequence[Saved]) -> str:
         mark = len(out)
         try:
             if type(interaction) is tuple:
-                block = _emit_fields(*interaction, out)
+                block = _emit_fields(interaction, out)
             else:
                 block = _emit_interaction(cast(Interaction, interaction), out)
             if block:
@@ -1182,7 +1182,7 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
     :class:`_NotFast`; ``ValueError`` for unsafe header text or reasons, as :func:`dumps`.
     Returns whether a body was written as a block scalar (literal or ``!!binary``)."""
     request, response = interaction.request, interaction.response
-    return _emit_fields(
+    fields = (
         request.method,
         request.uri,
         request.raw_headers,
@@ -1193,24 +1193,13 @@ def _emit_interaction(interaction: Interaction, out: list[str]) -> bool:
         response.body,
         response.version,
         interaction.recorded_at,
-        out,
     )
+    return _emit_fields(fields, out)
 
 
-def _emit_fields(
-    method: str,
-    uri: str,
-    raw_headers: tuple[tuple[str, str], ...],
-    request_body: bytes,
-    status: int,
-    reason: str,
-    headers: tuple[tuple[str, str], ...],
-    body: bytes,
-    version: str,
-    recorded_at: _dt.datetime | float,
-    out: list[str],
-) -> bool:
+def _emit_fields(fields: Fields, out: list[str]) -> bool:
     """:func:`_emit_interaction` for an interaction given as its :data:`Fields`."""
+    method, uri, raw_headers, request_body, status, reason, headers, body, version, at = fields
     request_block, request_order = _header_block(raw_headers, "request")
     block, order = _header_block(headers, "response")
     if _UNSAFE_LINE_TEXT.search(reason):
@@ -1230,7 +1219,7 @@ def _emit_fields(
         out.extend([f"    - {_scalar(name)}\n" for name in order])
     if version != "HTTP/1.1":
         add(f"    pooltest_http_version: {_scalar(version)}\n")
-    add(f"  recorded_at: {_timestamp_text(recorded_at)}\n")
+    add(f"  recorded_at: {_timestamp_text(at)}\n")
     if request_order is not None:
         add("  pooltest_request_header_order:\n")
         out.extend([f"  - {_scalar(name)}\n" for name in request_order])
