@@ -200,6 +200,22 @@ def test_keys_with_direct_keyer_calls_agree_with_the_general_key(
     assert key_of(request) == general
 
 
+def _filters(
+    defaults: bool,
+    headers: tuple[str, ...],
+    query: tuple[str, ...],
+    sensitive: dict[str, str] | None = None,
+) -> Filters:
+    """Filters with ``query`` naming query and post-data parameters alike."""
+    return Filters.build(
+        redact_defaults=defaults,
+        filter_headers=headers,
+        filter_query_parameters=query,
+        filter_post_data_parameters=query,
+        filter_sensitive_data=sensitive or {},
+    )
+
+
 @settings(max_examples=300)
 @given(
     st.booleans(),
@@ -211,12 +227,7 @@ def test_keys_with_direct_keyer_calls_agree_with_the_general_key(
 def test_filters_still_apply_every_rule(
     defaults: bool, headers: tuple[str, ...], query: tuple[str, ...], uri: str, body: bytes
 ) -> None:
-    filters = Filters.build(
-        redact_defaults=defaults,
-        filter_headers=headers,
-        filter_query_parameters=query,
-        filter_post_data_parameters=query,
-    )
+    filters = _filters(defaults, headers, query)
     form = ("Content-Type", "application/x-www-form-urlencoded")
     request = Request("POST", uri, (("X-Secret-Thing", "s"), form), body)
     for _ in range(2):  # the second time, the header tuple may be known to need no rule
@@ -271,13 +282,7 @@ def test_filters_leave_alone_only_what_request_returns_unchanged(
     raw: tuple[tuple[str, str], ...],
     body: bytes,
 ) -> None:
-    filters = Filters.build(
-        redact_defaults=defaults,
-        filter_headers=headers,
-        filter_query_parameters=query,
-        filter_post_data_parameters=query,
-        filter_sensitive_data=sensitive,
-    )
+    filters = _filters(defaults, headers, query, sensitive)
     request = Request._sent("GET", uri, raw, body)
     for _ in range(2):  # the second time, the header tuple may be known to need no rule
         if filters.leave_alone(uri, raw, body):
