@@ -6,6 +6,7 @@
 * ``proxy``: ``ProxyServer``, a forward proxy (absolute-form and CONNECT) to loopback only.
 * ``tls``: ``TLSKit``, trustme-made CAs and certificates, and server/client contexts.
 * ``guard``: ``LoopbackGuard``, which refuses non-loopback ``connect()`` during the test run.
+* ``outcomes``: ``call_outcome``, what a call returned or raised, to compare two implementations.
 * ``streams``: ``FailingStream`` and ``save_forever`` for tests that need no server.
 * ``_base``: lifecycle and connection tracking shared by the servers; body-framing helpers
   (``read_request``, ``SocketReader``) for raw handlers.
@@ -40,6 +41,7 @@ from .origin import (
     chunked_body,
     stream_payload,
 )
+from .outcomes import call_outcome
 from .proxy import ProxyRecord, ProxyServer
 from .raw import OK_RESPONSE, Handler, RawServer
 from .tls import CLIENT_KEY_PASSWORD, WRONG_HOSTNAME, TLSKit, make_tls_kit
@@ -68,6 +70,7 @@ __all__ = [
     "ServerFarm",
     "SocketReader",
     "TLSKit",
+    "call_outcome",
     "chunked_body",
     "ipv6_available",
     "is_loopback_host",

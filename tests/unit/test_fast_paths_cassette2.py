@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import http.client
 import operator
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import call_outcome
 
 from pooltest import _http11, matchers
 from pooltest.cassette._cassette import _key_function, _views_reader
@@ -30,15 +30,6 @@ from pooltest.util.request import ChunksAndContentLength, body_to_chunks
 _TEXT = st.lists(
     st.sampled_from([*"aZ09 !#-_~.%/?#:@\x00\x01\r\n\x7f\x80éĀ\t", "GET", "x y"]), max_size=12
 ).map("".join)
-
-
-def _outcome(function: Callable[..., object], *args: Any) -> object:
-    """What ``function(*args)`` did: returned (None) or raised (type and message)."""
-    try:
-        function(*args)
-    except Exception as exc:  # compared, not swallowed
-        return (type(exc), str(exc))
-    return None
 
 
 def _check_method_before(method: str) -> None:
@@ -64,7 +55,7 @@ def _check_target_before(target: str) -> None:
 @example("ÀB")
 @example("GET")
 def test_method_check_agrees_with_the_regex(method: str) -> None:
-    assert _outcome(_http11.check_method, method) == _outcome(_check_method_before, method)
+    assert call_outcome(_http11.check_method, method) == call_outcome(_check_method_before, method)
 
 
 @settings(max_examples=1500)
@@ -74,7 +65,7 @@ def test_method_check_agrees_with_the_regex(method: str) -> None:
 @example("/\x7f")
 @example("/é")
 def test_target_check_agrees_with_the_regex(target: str) -> None:
-    assert _outcome(_http11.check_target, target) == _outcome(_check_target_before, target)
+    assert call_outcome(_http11.check_target, target) == call_outcome(_check_target_before, target)
 
 
 _FIELDS = st.lists(
@@ -92,10 +83,10 @@ def test_check_fields_agrees_with_encoding_however_often_and_in_whatever_contain
     method: str, target: str, fields: list[tuple[str, Any]]
 ) -> None:
     # Exception types: a Latin-1 error's message gives a position in what was encoded.
-    expected = _kind(_outcome(_http11.encode_request_head, method, target, fields))
+    expected = _kind(call_outcome(_http11.encode_request_head, method, target, fields))
     # Twice each: the second call may find every field checked already.
     for container in (tuple(fields), fields, tuple(fields), iter(fields)):
-        assert _kind(_outcome(_http11.check_fields, method, target, container)) == expected
+        assert _kind(call_outcome(_http11.check_fields, method, target, container)) == expected
 
 
 def _kind(outcome: object) -> object:

@@ -10,14 +10,14 @@ sees them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from support import KeepAliveServer
+from support import KeepAliveServer, call_outcome
 
 from pooltest import _http11
 from pooltest.cassette._cassette import Cassette
@@ -42,15 +42,6 @@ _FIELDS = st.lists(
     ),
     max_size=4,
 )
-
-
-def _outcome(function: Callable[..., object], *args: Any) -> object:
-    """What ``function(*args)`` did: returned (None) or raised (type and message)."""
-    try:
-        function(*args)
-    except Exception as exc:  # compared, not swallowed
-        return (type(exc), str(exc))
-    return None
 
 
 def _check_fields_before(
@@ -83,11 +74,11 @@ def _check_fields_before(
 def test_check_fields_agrees_with_the_former_checks(
     method: str, target: str, fields: list[tuple[str, Any]]
 ) -> None:
-    expected = _outcome(_check_fields_before, method, target, list(fields))
+    expected = call_outcome(_check_fields_before, method, target, list(fields))
     # Twice: the second time every valid field is known, so the one-step test may answer.
     for _ in range(2):
-        assert _outcome(_http11.check_fields, method, target, tuple(fields)) == expected
-        assert _outcome(_http11.check_fields, method, target, fields) == expected
+        assert call_outcome(_http11.check_fields, method, target, tuple(fields)) == expected
+        assert call_outcome(_http11.check_fields, method, target, fields) == expected
 
 
 def test_the_mixin_calls_the_real_connection_class_next_in_line() -> None:
