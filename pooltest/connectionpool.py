@@ -75,7 +75,7 @@ from .util.proxy import connection_requires_http_tunnel
 from .util.request import _TYPE_BODY_POSITION, set_file_position
 from .util.retry import Retry
 from .util.timeout import _DEFAULT_TIMEOUT, _TYPE_DEFAULT, Timeout
-from .util.url import _PLAIN_TARGET_RE, Url, _encode_target, parse_url
+from .util.url import _PLAIN_TARGET_RE, Url, _encode_target, _known_plain_target, parse_url
 from .util.url import _normalize_host as normalize_host
 
 if typing.TYPE_CHECKING:
@@ -773,7 +773,8 @@ def _status_is_final(retries: Retry, status: int) -> bool:
 def _request_target(url: str) -> tuple[str, str | None]:
     """``url`` made safe to send (invalid characters encoded, fragment dropped) and its scheme."""
     if url.startswith("/"):
-        if _PLAIN_TARGET_RE.fullmatch(url) is not None:
+        # The very target a pool manager just split is known plain (see _known_plain_target).
+        if url is _known_plain_target[0] or _PLAIN_TARGET_RE.fullmatch(url) is not None:
             return url, None  # _encode_target's own fast path, without the call
         return _encode_target(url), None
     parsed = parse_url(url)

@@ -455,14 +455,13 @@ class PoolManager(RequestMethods):
         origin changes; a 303 turns into a GET without body or ``Content-*`` headers; 307 and 308
         keep method and body.
         """
-        short = len(url) <= 2048
         # A plain http(s) URL (see util.url._split_plain_url) needs no Url, without a proxy.
-        plain = _split_plain_cached(url) if short and self.proxy is None else None
+        plain = _split_plain_url(url) if self.proxy is None else None
         if plain is not None:
             scheme, host, port, target = plain
             conn = self.connection_from_host(host, port=port, scheme=scheme)
         else:
-            u = _parse_url_cached(url) if short else parse_url(url)
+            u = _parse_url_cached(url) if len(url) <= 2048 else parse_url(url)
             if u.scheme is None:
                 warnings.warn(_SCHEMELESS_WARNING, category=FutureWarning, stacklevel=2)
             conn = self.connection_from_host(u.host, port=u.port, scheme=u.scheme)
@@ -632,7 +631,6 @@ def proxy_from_url(url: str, **kw: Any) -> ProxyManager:
 
 # URLs are immutable values: the same string always parses to the same Url.
 _parse_url_cached = functools.lru_cache(maxsize=512)(parse_url)
-_split_plain_cached = functools.lru_cache(maxsize=512)(_split_plain_url)
 
 
 def _retire_pool(pool: HTTPConnectionPool) -> None:

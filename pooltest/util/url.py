@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import typing
 import unicodedata
 from urllib.parse import unquote as _unquote
@@ -706,7 +707,57 @@ def _split_plain_url(url: str) -> tuple[str, str, int | None, str] | None:
 
     For a pool manager, which needs only the origin and the request target: the same answer as
     :func:`_parse_plain_url` without building the :class:`Url` (tests check the two agree).
+    The origin (up to the first ``/`` after ``scheme://``) is looked up in a memo of origins
+    already judged, so only the target is matched per URL; anything else, such as a query
+    right after the authority, takes :func:`_split_by_pattern`.
     """
+    slash = url.find("/", 8)  # the first "/" after "http://x" or "https://"
+    if slash > 0:
+        origin = _PLAIN_ORIGINS.get(url[:slash])
+        if origin is None:
+            origin = _judge_origin(url[:slash])
+        target = url[slash:]
+        # _PLAIN_TARGET_RE matches a target that starts with "/" (this one does) exactly when
+        # every character is one of _TARGET_CHARS: stripping them all leaves nothing.
+        if origin and not target.strip(_TARGET_CHARS):
+            query = target.find("?")
+            if target.find("/.", 0, query if query > 0 else len(target)) >= 0:
+                return None  # dot segments to remove
+            _known_plain_target[0] = target
+            return origin[0], origin[1], origin[2], target
+    return _split_by_pattern(url)
+
+
+#: The characters of a plain target: _PLAIN_TARGET_RE's path and query characters.
+_TARGET_CHARS = string.ascii_letters + string.digits + "._~!$&'()*+,;=:@/-?"
+
+#: Origins (``scheme://authority``) judged by :func:`_judge_origin`: their scheme, host and
+#: port, or ``()`` when not plain. Bounded: emptied when full.
+_PLAIN_ORIGINS: dict[str, tuple[str, str, int | None] | tuple[()]] = {}
+_PLAIN_ORIGIN_RE = re.compile(r"(https?)://([a-z0-9][a-z0-9.\-]*)(?::([0-9]{1,5}))?")
+
+#: The last target :func:`_split_plain_url` returned. Holding the string keeps it alive, so a
+#: target that *is* this object is known to match ``_PLAIN_TARGET_RE``: a pool given the target
+#: a pool manager just split need not match it again. Threads overwriting it only cost a match.
+_known_plain_target: list[str] = [""]
+
+
+def _judge_origin(origin: str) -> tuple[str, str, int | None] | tuple[()]:
+    match = _PLAIN_ORIGIN_RE.fullmatch(origin)
+    judged: tuple[str, str, int | None] | tuple[()] = ()
+    if match is not None:
+        scheme, host, port_text = match.groups()
+        port = None if port_text is None else int(port_text)
+        if port is None or port <= 65535:
+            judged = (scheme, host, port)
+    if len(_PLAIN_ORIGINS) >= 256:
+        _PLAIN_ORIGINS.clear()
+    _PLAIN_ORIGINS[origin] = judged
+    return judged
+
+
+def _split_by_pattern(url: str) -> tuple[str, str, int | None, str] | None:
+    """:func:`_split_plain_url` by one match of the whole URL."""
     match = _PLAIN_URL_RE.fullmatch(url)
     if match is None:
         return None

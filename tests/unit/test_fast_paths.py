@@ -125,10 +125,24 @@ _HEADER_NAMES = st.sampled_from(
         "Transfer-Encoding",
         "TRANSFER-ENCODING",
         "X-Long-Name-17",
+        "X-Content-Length",
         "Date",
     ]
 )
-_HEADER_VALUES = st.sampled_from(["0", "3", "5", " 3 ", "chunked", "gzip, chunked", "gzip", "x"])
+_HEADER_VALUES = st.sampled_from(
+    [
+        "0",
+        "3",
+        "5",
+        " 3 ",
+        "chunked",
+        "gzip, chunked",
+        "gzip",
+        "x",
+        "content-length: 3",
+        "5\r\nContent-Length: 3",
+    ]
+)
 
 
 @settings(max_examples=3000)

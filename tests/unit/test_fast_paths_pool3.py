@@ -1,7 +1,8 @@
 """Round-4 fast paths of the pool layers give exactly what the general code gives.
 
 * ``util.url._split_plain_url`` (a PoolManager's origin and target without building a ``Url``)
-  agrees with ``parse_url`` and takes exactly the URLs ``parse_url``'s own fast path takes.
+  agrees with ``parse_url`` and takes exactly the URLs ``parse_url``'s own fast path takes,
+  whether the origin memo knows the origin or not, and however full that memo is.
 * ``PoolManager.urlopen`` calls the pool's ``urlopen`` without ``**kw`` when it has no extra
   keywords, and without a ``Url`` for a plain URL: the pool must see the very call the general
   path makes (an upper-case scheme forces the general path), and redirects still work.
@@ -28,7 +29,14 @@ from pooltest.connectionpool import HTTPConnectionPool, _request_target
 from pooltest.exceptions import LocationParseError
 from pooltest.poolmanager import PoolManager
 from pooltest.response import BaseHTTPResponse
-from pooltest.util.url import _encode_target, _parse_plain_url, _split_plain_url, parse_url
+from pooltest.util import url as url_module
+from pooltest.util.url import (
+    _encode_target,
+    _parse_plain_url,
+    _split_by_pattern,
+    _split_plain_url,
+    parse_url,
+)
 
 # --- _split_plain_url ----------------------------------------------------------------------
 
@@ -75,13 +83,42 @@ def test_split_plain_url_agrees_with_parse_url(url: str) -> None:
         assert split == (u.scheme, u.host, u.port, u.request_uri)
 
 
+@settings(max_examples=300)
+@given(url=st.one_of(_URL_PIECES, st.text(string.printable, max_size=30)))
+def test_split_plain_url_agrees_with_one_match_of_the_whole_url(url: str) -> None:
+    first = _split_plain_url(url)  # the origin may be new to the memo
+    assert first == _split_plain_url(url) == _split_by_pattern(url)  # now it is known
+
+
 @pytest.mark.parametrize(
     "url",
-    ["http://a.test", "https://a.test:8443/p?q", "http://h:1/?", "http://h/a/b?x=/y"],
+    [
+        "http://a.test",
+        "https://a.test:8443/p?q",
+        "http://h:1/?",
+        "http://h/a/b?x=/y",
+        "http://h?x=/y",  # a query right after the authority, holding a "/"
+        "http://h:0080/p",
+        "https://h/a?c/.d",  # "/." in the query only
+    ],
 )
 def test_split_plain_url_takes_common_urls(url: str) -> None:
     u = parse_url(url)
     assert _split_plain_url(url) == (u.scheme, u.host, u.port, u.request_uri)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://h:99999/p", "http://H/p", "http://h/a/../b", "http://h/a b", "ftp://h/p"]
+)
+def test_split_plain_url_leaves_the_rest_to_parse_url(url: str) -> None:
+    assert _split_plain_url(url) is None
+    assert _split_plain_url(url) is None  # with the origin judged
+
+
+def test_split_plain_url_origin_memo_stays_bounded() -> None:
+    for port in range(600):
+        assert _split_plain_url(f"http://h:{port}/p") == ("http", "h", port, "/p")
+    assert 0 < len(url_module._PLAIN_ORIGINS) <= 256
 
 
 # --- PoolManager.urlopen -> pool.urlopen -----------------------------------------------------
@@ -154,6 +191,15 @@ def test_request_target_matches_encode_target(path: str) -> None:
             _request_target(target)
         return
     assert _request_target(target) == (expected, None)
+
+
+def test_request_target_trusts_only_the_very_target_a_split_returned() -> None:
+    split = _split_plain_url("http://h/known")
+    assert split is not None
+    assert _request_target(split[3]) == ("/known", None)
+    # An equal string is matched again; an unplain one is still encoded after a split.
+    assert _request_target("/kno" + "wn") == ("/known", None)
+    assert _request_target("/a b") == ("/a%20b", None)
 
 
 # --- RecentlyUsedContainer ---------------------------------------------------------------
