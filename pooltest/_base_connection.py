@@ -30,7 +30,9 @@ Rule 3 — responses are parsed from bytes, wherever the bytes come from.
 
 from __future__ import annotations
 
+import functools
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, runtime_checkable
 
 if typing.TYPE_CHECKING:
@@ -60,6 +62,14 @@ class _ResponseOptions(NamedTuple):
     preload_content: bool
     decode_content: bool
     enforce_content_length: bool
+
+
+#: ``new_options((method, url, preload, decode, enforce))`` is ``_ResponseOptions(method, url,
+#: preload, decode, enforce)`` made by ``tuple.__new__`` alone: a NamedTuple call runs its
+#: ``__new__`` in Python, and one is made for every request.
+new_options: Callable[[tuple[str, str, bool, bool, bool]], _ResponseOptions] = functools.partial(
+    tuple.__new__, _ResponseOptions
+)
 
 
 @runtime_checkable

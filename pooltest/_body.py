@@ -90,9 +90,16 @@ class BodyReader:
         "length_remaining",
     )
 
+    _fp: _Stream
     chunked: bool
     #: Body bytes still expected for a ``Content-Length`` body; None for other framings.
     length_remaining: int | None
+    _enforce: bool
+    _on_done: Callable[[bool], None] | None
+    _keep_alive: bool
+    _chunk_left: int
+    _pos: int
+    _done: bool
 
     def __init__(
         self,
@@ -104,22 +111,9 @@ class BodyReader:
         on_done: Callable[[bool], None] | None = None,
         keep_alive: bool = True,
     ) -> None:
-        if chunked:
-            length = None
-        elif length is not None and length < 0:
+        if not chunked and length is not None and length < 0:
             raise ValueError(f"length must be None or >= 0, not {length}")
-        # Both kinds of stream have the few methods _Stream names (no typing.cast call here).
-        self._fp: _Stream = fp  # type: ignore[assignment]
-        self.chunked = chunked
-        self.length_remaining = length
-        self._enforce = enforce_content_length
-        self._on_done = on_done
-        self._keep_alive = keep_alive
-        self._chunk_left = 0  # bytes left in the current chunk; 0 means "at a chunk boundary"
-        self._pos = 0
-        self._done = False
-        if length == 0:
-            self._finish(True)
+        _start(self, fp, chunked, length, enforce_content_length, on_done, keep_alive)
 
     def __repr__(self) -> str:
         if self.chunked:
@@ -411,3 +405,45 @@ class BodyReader:
             if budget < 0:
                 raise ProtocolError("Response chunk trailer section exceeded maximum allowed size")
         raise ProtocolError(f"Response had more than {MAX_TRAILER_LINES} chunk trailer lines")
+
+
+_new = object.__new__
+
+
+def new_body_reader(
+    fp: _Stream | typing.BinaryIO,
+    chunked: bool,
+    length: int | None,
+    enforce_content_length: bool,
+    on_done: Callable[[bool], None] | None,
+    keep_alive: bool,
+) -> BodyReader:
+    """``BodyReader(fp, chunked=..., length=..., ...)`` made without the call of the class, for
+    a parser (every response is read through one): ``length`` is never negative here."""
+    reader: BodyReader = _new(BodyReader)
+    _start(reader, fp, chunked, length, enforce_content_length, on_done, keep_alive)
+    return reader
+
+
+def _start(
+    reader: BodyReader,
+    fp: _Stream | typing.BinaryIO,
+    chunked: bool,
+    length: int | None,
+    enforce_content_length: bool,
+    on_done: Callable[[bool], None] | None,
+    keep_alive: bool,
+) -> None:
+    """Set up a new ``reader`` (see :class:`BodyReader`)."""
+    # Both kinds of stream have the few methods _Stream names (no typing.cast call here).
+    reader._fp = fp  # type: ignore[assignment]
+    reader.chunked = chunked
+    reader.length_remaining = None if chunked else length
+    reader._enforce = enforce_content_length
+    reader._on_done = on_done
+    reader._keep_alive = keep_alive
+    reader._chunk_left = 0  # bytes left in the current chunk; 0 means "at a chunk boundary"
+    reader._pos = 0
+    reader._done = False
+    if length == 0 and not chunked:
+        reader._finish(True)

@@ -43,7 +43,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 
 from ._base_connection import _ResponseOptions
-from ._body import BodyReader
+from ._body import new_body_reader
 from ._collections import HTTPHeaderDict
 from .exceptions import InvalidHeader
 from .response import HTTPResponse
@@ -565,13 +565,8 @@ def read_response(
         keep_alive = _wants_keep_alive(version, fields)
     else:
         keep_alive = version == "HTTP/1.1"  # _wants_keep_alive's answer without the header
-    reader = BodyReader(
-        fp,
-        chunked=chunked,
-        length=length,
-        enforce_content_length=options.enforce_content_length,
-        on_done=on_done,
-        keep_alive=keep_alive,
+    reader = new_body_reader(
+        fp, chunked, length, options.enforce_content_length, on_done, keep_alive
     )
     return HTTPResponse._from_reader(
         reader,

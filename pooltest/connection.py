@@ -41,6 +41,7 @@ from ._base_connection import (
     BaseHTTPConnection,
     ProxyConfig,
     _ResponseOptions,
+    new_options,
 )
 from ._version import __version__
 from .exceptions import (
@@ -350,8 +351,8 @@ class HTTPConnection:
             self._close_keeping_tunnel()
         if self.sock is None:
             self.connect()
-        options = _ResponseOptions(
-            method, url, preload_content, decode_content, enforce_content_length
+        options = new_options(
+            (method, url, preload_content, decode_content, enforce_content_length)
         )
         self._send_prepared(method, head, chunks, chunked, headers, options)
 
@@ -602,7 +603,7 @@ class HTTPConnection:
         if self.sock is None:
             self.connect()
         headers = {name: str(value) for name, value in self._manual}
-        options = _ResponseOptions(method, url, True, True, True)
+        options = new_options((method, url, True, True, True))
         self._send_prepared(method, head, None, False, headers, options)
         if message_body is not None:
             self.send(message_body)

@@ -35,7 +35,7 @@ import typing
 from typing import Any
 
 from pooltest import _http11
-from pooltest._base_connection import BaseHTTPConnection, _ResponseOptions
+from pooltest._base_connection import BaseHTTPConnection, _ResponseOptions, new_options
 from pooltest._body import BodyReader
 from pooltest.connection import HTTPConnection, _asks_to_close
 
@@ -200,8 +200,8 @@ class CassetteConnectionMixin(_MixinBase):
         if self._body_open:
             self.close()
         interaction = self._player.play_wire(wire, self._origin_parts)
-        options = _ResponseOptions(
-            method, url, preload_content, decode_content, enforce_content_length
+        options = new_options(
+            (method, url, preload_content, decode_content, enforce_content_length)
         )
         if interaction is not None:
             self._replay = (interaction, options, bool(headers) and _asks_to_close(headers))
