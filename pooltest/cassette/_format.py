@@ -203,6 +203,24 @@ _NOT_TEXT: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\
 _NEEDS_ESCAPES: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
+# Printable ASCII (" " to "~"), the usual text, holds none of the characters the patterns above
+# look for: str.isascii() and str.isprintable() say so without running a pattern over it.
+
+
+def _unsafe_line_text(text: str) -> bool:
+    """Whether ``text`` holds what :data:`_UNSAFE_LINE_TEXT` finds: CR, LF or non-latin-1."""
+    if text.isascii() and text.isprintable():
+        return False
+    return _UNSAFE_LINE_TEXT.search(text) is not None
+
+
+def _not_text(text: str) -> bool:
+    """Whether ``text`` holds what :data:`_NOT_TEXT` finds (see there)."""
+    if text.isascii() and text.isprintable():
+        return False
+    return _NOT_TEXT.search(text) is not None
+
+
 # --- the YAML loader: compose only, every untagged scalar is a string ------------------------
 
 
@@ -473,7 +491,7 @@ class _Walker:
         message = fields.get("message")
         if message is not None and not self.is_null(message):
             reason = self.text(message, "response.status.message")
-            if _UNSAFE_LINE_TEXT.search(reason):
+            if _unsafe_line_text(reason):
                 raise _Bad(message, "response.status.message: CR, LF or non-latin-1 character")
         if len(fields) > 2:
             self.scan_extras(fields, _STATUS_KEYS)
@@ -1037,7 +1055,7 @@ def _interaction_dict(interaction: Interaction) -> dict[str, object]:
     request, response = interaction.request, interaction.response
     request_headers, request_order = _grouped(request.raw_headers, "request")
     headers, order = _grouped(response.headers, "response")
-    if _UNSAFE_LINE_TEXT.search(response.reason):
+    if _unsafe_line_text(response.reason):
         raise ValueError(f"reason phrase {response.reason!r} holds CR, LF or non-latin-1 text")
     response_dict: dict[str, object] = {
         "body": {"string": _body_value(response.body)},
@@ -1078,7 +1096,7 @@ def _grouped(
     exact = True
     last = None
     for name, value in pairs:
-        if _UNSAFE_LINE_TEXT.search(name) or _UNSAFE_LINE_TEXT.search(value):
+        if _unsafe_line_text(name) or _unsafe_line_text(value):
             raise ValueError(f"{side} header {name!r} holds CR, LF or non-latin-1 text")
         lower = name.lower()
         key = spelling.get(lower)
@@ -1099,7 +1117,7 @@ def _body_value(body: bytes) -> str | bytes:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return body
-    if _NOT_TEXT.search(text):
+    if _not_text(text):
         return body
     return _Literal(text) if "\n" in text else text
 
@@ -1123,7 +1141,6 @@ def _utc_text(moment: _dt.datetime) -> str:
 # keys) sends the whole interaction to the YAML dumper instead, so the text is byte-identical
 # to what the dumper alone writes (tests check this).
 
-_ONE_LINE_ASCII: Final = re.compile(r"[ -~]+")
 _NOT_PLAIN_FIRST: Final = frozenset("#,[]{}&*!|>'\"%@` ")
 _FAST_LIMIT: Final = 16384  # far below the dumper's line width: it never folds these
 _KEY_LIMIT: Final = 100  # the emitter writes keys of 128 characters or more as "? key"
@@ -1147,7 +1164,8 @@ def _scalar(text: str) -> str:
         return rendered
     if not text:
         return "''"
-    if len(text) > _FAST_LIMIT or not _ONE_LINE_ASCII.fullmatch(text):
+    # Printable ASCII on one line (text is not empty here): what [ -~]+ matches whole.
+    if len(text) > _FAST_LIMIT or not (text.isascii() and text.isprintable()):
         raise _NotFast
     rendered = text if _plain(text) else "'" + text.replace("'", "''") + "'"
     if len(text) <= 200:
@@ -1202,7 +1220,7 @@ def _emit_fields(fields: Fields, out: list[str]) -> bool:
     method, uri, raw_headers, request_body, status, reason, headers, body, version, at = fields
     request_block, request_order = _header_block(raw_headers, "request")
     block, order = _header_block(headers, "response")
-    if _UNSAFE_LINE_TEXT.search(reason):
+    if _unsafe_line_text(reason):
         raise ValueError(f"reason phrase {reason!r} holds CR, LF or non-latin-1 text")
     request_text = _body_text(request_body, "\n      ") if request_body else "null"
     body_text = _body_text(body, "\n        ")
@@ -1267,6 +1285,12 @@ def _emit_headers(headers: dict[str, list[str]], lead: str, out: list[str]) -> N
 
 def _body_text(body: bytes, indent: str) -> str:
     """A body's scalar; ``indent`` (a newline and spaces) starts each line of a block."""
+    if body.isascii():
+        text = body.decode("ascii")
+        if text.isprintable() and 0 < len(text) <= _FAST_LIMIT:
+            # One line of printable ASCII (JSON, say): the text _body_value gives, rendered as
+            # _scalar renders it, without its memo (bodies seldom repeat).
+            return text if _plain(text) else "'" + text.replace("'", "''") + "'"
     value = _body_value(body)
     if type(value) is str:
         return _scalar(value)

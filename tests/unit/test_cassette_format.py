@@ -13,6 +13,7 @@ import marshal
 import multiprocessing
 import os
 import random
+import re
 import signal
 import stat
 import textwrap
@@ -1560,3 +1561,19 @@ def test_a_posix_instant_is_written_as_its_utc_datetime(posix: float) -> None:
     expected = dt.datetime.fromtimestamp(posix, dt.timezone.utc)
     assert _format._timestamp_text(posix) == _format._timestamp_text(expected)
     assert _format._timestamp_text(posix) == expected.isoformat()
+
+
+_ANY_TEXT = st.text(max_size=12) | st.text(
+    "ab \t\r\n\x00\x1f\x7f\x85\x9f\xa0\xff\u0100\u2028\ufeff\uffff~", max_size=8
+)
+
+
+@settings(max_examples=1000)
+@given(text=_ANY_TEXT)
+def test_text_checks_agree_with_their_patterns(text: str) -> None:
+    """The printable-ASCII shortcut of the writer's and loader's text checks changes no
+    answer (and the writer's one-line test is what ``[ -~]+`` matches whole)."""
+    assert _format._unsafe_line_text(text) is (_format._UNSAFE_LINE_TEXT.search(text) is not None)
+    assert _format._not_text(text) is (_format._NOT_TEXT.search(text) is not None)
+    printable_ascii = text.isascii() and text.isprintable() and text != ""
+    assert printable_ascii is (re.fullmatch(r"[ -~]+", text) is not None)
