@@ -720,8 +720,7 @@ def _split_plain_url(url: str) -> tuple[str, str, int | None, str] | None:
         # _PLAIN_TARGET_RE matches a target that starts with "/" (this one does) exactly when
         # every character is one of _TARGET_CHARS: stripping them all leaves nothing.
         if origin and not target.strip(_TARGET_CHARS):
-            query = target.find("?")
-            if target.find("/.", 0, query if query > 0 else len(target)) >= 0:
+            if "/." in target and "/." in target.partition("?")[0]:
                 return None  # dot segments to remove
             _known_plain_target[0] = target
             return origin[0], origin[1], origin[2], target
