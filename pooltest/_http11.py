@@ -327,7 +327,6 @@ def _known_fields(
     pairs: list[tuple[str, str]] = []
     append = pairs.append
     container: dict[str, list[str]] = {}
-    setdefault = container.setdefault
     for field in fields:
         name, colon, value = field.partition(":")
         key = known.get(name)
@@ -336,10 +335,10 @@ def _known_fields(
         value = value.strip(" \t")
         append((name, value))
         # As _from_pairs: a repeated name adds its value to the first one's line.
-        line = [name, value]
-        existing = setdefault(key, line)
-        if existing is not line:
-            existing.append(value)
+        if key in container:
+            container[key].append(value)
+        else:
+            container[key] = [name, value]
     return pairs, container
 
 
