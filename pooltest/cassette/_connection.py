@@ -67,6 +67,22 @@ Wire = tuple[str, str, str, tuple[tuple[str, _http11.HeaderValue], ...], "bytes 
 LiveHead = tuple[str, int, str, tuple[tuple[str, str], ...], bool, "int | None"]
 
 
+#: Heads of recorded responses, each kept once. Responses mostly repeat their head (a server's
+#: Date changes once a second), and a noted exchange holds its head until the cassette is
+#: saved: one shared head instead of a dozen fresh objects per exchange saves memory and the
+#: cache misses of filling it. Bounded; a dict get or set is atomic.
+_HEADS: dict[LiveHead, LiveHead] = {}
+_HEADS_LIMIT = 256
+
+
+def _shared_head(head: LiveHead) -> LiveHead:
+    """``head``, now the one kept for heads equal to it (see :data:`_HEADS`)."""
+    if len(_HEADS) >= _HEADS_LIMIT:
+        _HEADS.clear()
+    _HEADS[head] = head
+    return head
+
+
 class Player(typing.Protocol):
     """What a cassette connection needs from its cassette."""
 
@@ -256,7 +272,8 @@ class CassetteConnectionMixin(_MixinBase):
         (for a recorded exchange)."""
         if self._recording is None or self._fp is None:
             return None
-        self._head = (version, status, reason, tuple(pairs), chunked, length)
+        head = (version, status, reason, tuple(pairs), chunked, length)
+        self._head = _HEADS.get(head) or _shared_head(head)
         tee = self._tee = _Tee(self._fp)
         return typing.cast(typing.BinaryIO, tee)
 

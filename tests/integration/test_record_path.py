@@ -26,6 +26,7 @@ from pooltest import _http11
 from pooltest._body import BodyReader
 from pooltest._collections import HTTPHeaderDict
 from pooltest.cassette import Interaction, Request, Response, use_cassette
+from pooltest.cassette import _connection as connection_module
 from pooltest.cassette._connection import _recorded_response
 from pooltest.cassette._format import _dumps_with_yaml, dumps, loads
 from pooltest.exceptions import ProtocolError
@@ -448,3 +449,27 @@ def test_two_recordings_saved_unbuilt_into_one_file_are_merged(
     assert merged[:3] == second.interactions
     assert merged == third.interactions  # what it loaded, then what it recorded
     assert [i.request.uri for i in merged][-1] == f"{http_server.url}/echo?n=3"
+
+
+def test_equal_heads_recorded_are_kept_once(
+    tmp_path: Path, raw_server: Callable[..., RawServer]
+) -> None:
+    """Noted exchanges with equal heads share one head object (memory per noted exchange),
+    and each is saved as the parser reads it."""
+    raw = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+    server = raw_server(respond(raw))  # which closes each connection: one exchange each
+    with use_cassette(tmp_path / "c.yaml") as cassette:
+        http = PoolManager()
+        for index in range(3):
+            http.request("GET", f"{server.url}/same/{index}", retries=False)
+        heads = [entry[2] for entry in cassette._pending]
+        assert len(heads) == 3
+        assert heads[0] is heads[1] is heads[2]
+        assert [i.response for i in cassette.interactions] == [_parsed(raw, "GET")] * 3
+
+
+def test_the_shared_heads_stay_bounded() -> None:
+    for status in range(200, 200 + 2 * connection_module._HEADS_LIMIT):
+        head = ("HTTP/1.1", status, "OK", (), False, 0)
+        assert connection_module._HEADS.get(head) or connection_module._shared_head(head) == head
+    assert 0 < len(connection_module._HEADS) <= connection_module._HEADS_LIMIT
