@@ -163,6 +163,8 @@ class CassetteConnectionMixin(_MixinBase):
     """Replays or records, in front of a real connection class (see the module docstring)."""
 
     _player: Player
+    #: The connection class this one is the cassette variant of (what super() finds next).
+    _live: type[HTTPConnection]
     _origin: str
     _origin_parts: _UriParts | None = None
     _virtual_open: bool = False
@@ -194,7 +196,9 @@ class CassetteConnectionMixin(_MixinBase):
     def is_connected(self) -> bool:
         if self._virtual_open:
             return True
-        return super().is_connected
+        # What super().is_connected gives, without a super object (asked for every request).
+        connected: bool = self._live.is_connected.__get__(self)
+        return connected
 
     def request(
         self,
@@ -243,7 +247,7 @@ class CassetteConnectionMixin(_MixinBase):
         """The recorded response for a replay; the live one (teed) otherwise."""
         replay = self._replay
         if replay is None:
-            return super().getresponse()
+            return self._live.getresponse(self)  # super()'s, without a super object
         self._replay = None
         interaction, options, wants_close = replay
         self._response_options = None
@@ -284,7 +288,7 @@ class CassetteConnectionMixin(_MixinBase):
         if wire is not None and tee is not None and head is not None:
             body = b"".join(tee.captured)
             self._player.record_wire(wire, self._origin_parts, head, body)
-        super()._on_body_done(reusable)
+        self._live._on_body_done(self, reusable)  # super()'s, without a super object
 
 
 class _SocketClosedMixin(CassetteConnectionMixin):
@@ -316,7 +320,7 @@ def cassette_connection_class(connection_cls: type[BaseHTTPConnection]) -> type[
                 name = f"Cassette{connection_cls.__name__}"
                 plain = connection_cls.is_closed is HTTPConnection.is_closed
                 mixin = _SocketClosedMixin if plain else CassetteConnectionMixin
-                made = type(name, (mixin, connection_cls), {})
+                made = type(name, (mixin, connection_cls), {"_live": connection_cls})
                 _classes[connection_cls] = made
     return made
 

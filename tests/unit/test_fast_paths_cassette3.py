@@ -10,6 +10,7 @@ sees them.
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from pooltest.cassette._connection import (
     cassette_connection_class,
 )
 from pooltest.connection import HTTPConnection, HTTPSConnection
+from pooltest.connectionpool import HTTPConnectionPool
 from pooltest.poolmanager import PoolManager
 
 _TEXT = st.lists(
@@ -108,6 +110,47 @@ def test_a_class_with_its_own_is_closed_is_asked_through_the_general_mixin() -> 
     conn.connect()  # virtually open: replays answer without asking the real class
     conn.closed_answer = True
     assert conn.is_closed is False
+
+
+class _Overriding(HTTPConnection):
+    """A connection class overriding what a live exchange through a cassette calls next."""
+
+    calls: typing.ClassVar[list[str]] = []
+
+    @property
+    def is_connected(self) -> bool:
+        type(self).calls.append("is_connected")
+        return super().is_connected
+
+    def getresponse(self) -> Any:
+        type(self).calls.append("getresponse")
+        return super().getresponse()
+
+    def _on_body_done(self, reusable: bool) -> None:
+        type(self).calls.append("_on_body_done")
+        super()._on_body_done(reusable)
+
+
+class _OverridingPool(HTTPConnectionPool):
+    ConnectionCls = _Overriding
+
+
+def test_a_live_exchange_calls_what_the_real_class_overrides(
+    origin: KeepAliveServer, tmp_path: Path
+) -> None:
+    """The mixin reaches the real class's methods as super() would (it keeps the class)."""
+    made = cassette_connection_class(_Overriding)
+    assert made._live is _Overriding
+    _Overriding.calls.clear()
+    path = os.fspath(tmp_path / "c.yaml")
+    pool = _OverridingPool("127.0.0.1", origin.port)
+    with Cassette(path), pool:
+        for _ in range(2):
+            assert pool.urlopen("GET", "/json").status == 200
+    # The second request asks whether the kept-alive connection is still up.
+    assert _Overriding.calls.count("getresponse") == 2
+    assert _Overriding.calls.count("_on_body_done") == 2
+    assert "is_connected" in _Overriding.calls
 
 
 def test_the_socket_mixin_answers_as_the_real_class_does() -> None:
