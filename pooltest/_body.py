@@ -113,7 +113,7 @@ class BodyReader:
     ) -> None:
         if not chunked and length is not None and length < 0:
             raise ValueError(f"length must be None or >= 0, not {length}")
-        _start(self, fp, chunked, length, enforce_content_length, on_done, keep_alive)
+        new_body_reader(fp, chunked, length, enforce_content_length, on_done, keep_alive, self)
 
     def __repr__(self) -> str:
         if self.chunked:
@@ -417,24 +417,13 @@ def new_body_reader(
     enforce_content_length: bool,
     on_done: Callable[[bool], None] | None,
     keep_alive: bool,
+    reader: BodyReader | None = None,
 ) -> BodyReader:
     """``BodyReader(fp, chunked=..., length=..., ...)`` made without the call of the class, for
-    a parser (every response is read through one): ``length`` is never negative here."""
-    reader: BodyReader = _new(BodyReader)
-    _start(reader, fp, chunked, length, enforce_content_length, on_done, keep_alive)
-    return reader
-
-
-def _start(
-    reader: BodyReader,
-    fp: _Stream | typing.BinaryIO,
-    chunked: bool,
-    length: int | None,
-    enforce_content_length: bool,
-    on_done: Callable[[bool], None] | None,
-    keep_alive: bool,
-) -> None:
-    """Set up a new ``reader`` (see :class:`BodyReader`)."""
+    a parser (every response is read through one): ``length`` is never negative here. Given a
+    ``reader`` just made (``BodyReader.__init__`` passes itself), sets that one up instead."""
+    if reader is None:
+        reader = _new(BodyReader)
     # Both kinds of stream have the few methods _Stream names (no typing.cast call here).
     reader._fp = fp  # type: ignore[assignment]
     reader.chunked = chunked
@@ -447,3 +436,4 @@ def _start(
     reader._done = False
     if length == 0 and not chunked:
         reader._finish(True)
+    return reader
