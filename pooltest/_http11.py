@@ -118,12 +118,39 @@ def encode_request_head(
     check_method(method)
     check_target(target)
     lines = [f"{method} {target} HTTP/1.1"]
-    for name, value in headers:
+    if _all_checked(headers):  # each field checked before (a tuple or list): only its text
+        for name, value in headers:
+            lines.append(
+                f"{name}: {value}"
+                if type(value) is str
+                else f"{name}: {_header_value(name, value)}"
+            )
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1")
+    fresh: list[tuple[str, HeaderValue]] = []
+    for field in headers:
+        name, value = field
         if _TOKEN.fullmatch(name) is None:
             raise ValueError(f"Invalid header name {name!r}")
         lines.append(f"{name}: {_header_value(name, value)}")
+        fresh.append(field)
     lines.append("\r\n")
-    return "\r\n".join(lines).encode("latin-1")
+    head = "\r\n".join(lines).encode("latin-1")
+    # Every field passed, Latin-1 included: what check_fields remembers (see _CHECKED_FIELDS).
+    _remember_checked(fresh)
+    return head
+
+
+def _remember_checked(fields: list[tuple[str, HeaderValue]]) -> None:
+    checked = _CHECKED_FIELDS
+    for field in fields:
+        if len(checked) >= 4096:
+            return
+        if type(field) is tuple:
+            try:
+                checked.add(field)
+            except TypeError:  # an unhashable value (a caller's own str subclass, say)
+                return
 
 
 # Header fields already checked by check_fields: a client sends the same few fields over and

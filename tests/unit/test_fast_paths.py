@@ -118,6 +118,32 @@ def test_check_fields_accepts_and_refuses_what_encoding_does(
     assert _outcome(_http11.check_fields, method, target, fields) == expected
 
 
+def _encoded(method: str, target: str, fields: object) -> object:
+    try:
+        return _http11.encode_request_head(method, target, fields)  # type: ignore[arg-type]
+    except Exception as e:
+        return type(e).__name__
+
+
+@settings(max_examples=1000)
+@given(
+    st.sampled_from(["GET", "POST", "G T"]),
+    st.sampled_from(["/", "/a?b", "/a b", "/\u20ac"]),
+    st.lists(st.tuples(_FIELD_NAMES, _FIELD_VALUES), max_size=4),
+)
+def test_encoding_remembered_fields_gives_the_same_head(
+    method: str, target: str, fields: list[tuple[str, str | bytes | int]]
+) -> None:
+    """Fields a head was encoded with are remembered as checked; encoding them again, as a
+    list or a tuple, gives the same bytes (or the same error)."""
+    _http11._CHECKED_FIELDS.clear()
+    _http11._last_checked[0] = None
+    first = _encoded(method, target, fields)
+    assert _encoded(method, target, fields) == first
+    assert _encoded(method, target, tuple(fields)) == first
+    assert _encoded(method, target, tuple(fields)) == first  # known by identity now
+
+
 _HEADER_NAMES = st.sampled_from(
     [
         "Content-Length",
