@@ -245,6 +245,9 @@ class PoolManager(RequestMethods):
                 connection_pool_kw = {**connection_pool_kw, "retries": Retry.from_int(retries)}
         self.connection_pool_kw = connection_pool_kw
         self.connection_factory = connection_factory
+        # Read per request, so made an instance attribute (CPython 3.11 reads those faster than
+        # class ones); a ProxyManager has set its own already.
+        self.proxy = self.proxy
         self.pools: RecentlyUsedContainer[PoolKey, HTTPConnectionPool]
         self._observer = _PoolObserver()
         self.pools = RecentlyUsedContainer(num_pools, dispose_func=self._observer.dropped)

@@ -29,9 +29,9 @@ alive, so pools count connections and reuse them as they do live.
 
 from __future__ import annotations
 
-import io
 import threading
 import typing
+from io import BytesIO  # by name: io.X reads are slow (the io module has a __getattr__)
 from typing import Any
 
 from pooltest import _http11
@@ -252,7 +252,7 @@ class CassetteConnectionMixin(_MixinBase):
         interaction, options, wants_close = replay
         self._response_options = None
         self._body_open = True
-        fp = io.BytesIO(self._player.response_wire(interaction))
+        fp = BytesIO(self._player.response_wire(interaction))
         response = _http11.read_response(
             fp, options, self._replay_done, request_wants_close=wants_close
         )
@@ -397,7 +397,7 @@ def _recorded_response(head: LiveHead, body: bytes | bytearray) -> Response | No
         if length is not None and len(body) != length:
             return None
         return new_response(status, reason, pairs, bytes(body), version)
-    reader = BodyReader(io.BytesIO(body), chunked=True, length=None)
+    reader = BodyReader(BytesIO(body), chunked=True, length=None)
     try:
         data = reader.read()
     except Exception:  # an exchange that did not complete is not recorded
