@@ -115,18 +115,15 @@ def encode_request_head(
     """Serialise a request line and headers, validating every piece first.
 
     Header values are encoded as Latin-1 (as ``http.client`` does); a value that is not Latin-1
-    raises ``UnicodeEncodeError`` before anything is sent.
+    raises ``UnicodeEncodeError`` before anything is sent. Fields that pass are remembered as
+    checked (see ``_CHECKED_FIELDS``): the next head with only such fields just writes them.
     """
     check_method(method)
     check_target(target)
     lines = [f"{method} {target} HTTP/1.1"]
     if _all_checked(headers):  # each field checked before (a tuple or list): only its text
         for name, value in headers:
-            lines.append(
-                f"{name}: {value}"
-                if type(value) is str
-                else f"{name}: {_header_value(name, value)}"
-            )
+            lines.append(f"{name}: {value if type(value) is str else _header_value(name, value)}")
         lines.append("\r\n")
         return "\r\n".join(lines).encode("latin-1")
     fresh: list[tuple[str, HeaderValue]] = []
@@ -144,6 +141,7 @@ def encode_request_head(
 
 
 def _remember_checked(fields: list[tuple[str, HeaderValue]]) -> None:
+    """Add fields that passed the checks to ``_CHECKED_FIELDS`` (tuples only, while it has room)."""
     checked = _CHECKED_FIELDS
     for field in fields:
         if len(checked) >= 4096:
@@ -151,12 +149,13 @@ def _remember_checked(fields: list[tuple[str, HeaderValue]]) -> None:
         if type(field) is tuple:
             try:
                 checked.add(field)
-            except TypeError:  # an unhashable value (a caller's own str subclass, say)
+            except TypeError:  # an unhashable value (a caller's own type)
                 return
 
 
-# Header fields already checked by check_fields: a client sends the same few fields over and
-# over, so each distinct field is checked once (bounded; a set add is atomic).
+# Header fields already checked (by check_fields, or by encode_request_head): a client sends the
+# same few fields over and over, so each distinct field is checked once (bounded; a set add is
+# atomic).
 _CHECKED_FIELDS: set[tuple[str, HeaderValue]] = set()
 
 
