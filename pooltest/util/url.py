@@ -741,6 +741,10 @@ _PLAIN_ORIGIN_RE = re.compile(r"(https?)://([a-z0-9][a-z0-9.\-]*)(?::([0-9]{1,5}
 _known_plain_target: list[str] = [""]
 
 
+#: Longest origin the memo keeps: "https://", a 253-character host name and ":65535", rounded.
+_ORIGIN_MEMO_LENGTH = 272
+
+
 def _judge_origin(origin: str) -> tuple[str, str, int | None] | tuple[()]:
     match = _PLAIN_ORIGIN_RE.fullmatch(origin)
     judged: tuple[str, str, int | None] | tuple[()] = ()
@@ -749,9 +753,10 @@ def _judge_origin(origin: str) -> tuple[str, str, int | None] | tuple[()]:
         port = None if port_text is None else int(port_text)
         if port is None or port <= 65535:
             judged = (scheme, host, port)
-    if len(_PLAIN_ORIGINS) >= 256:
-        _PLAIN_ORIGINS.clear()
-    _PLAIN_ORIGINS[origin] = judged
+    if len(origin) <= _ORIGIN_MEMO_LENGTH:  # the memo's memory stays bounded too
+        if len(_PLAIN_ORIGINS) >= 256:
+            _PLAIN_ORIGINS.clear()
+        _PLAIN_ORIGINS[origin] = judged
     return judged
 
 

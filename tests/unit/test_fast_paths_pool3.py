@@ -119,6 +119,9 @@ def test_split_plain_url_origin_memo_stays_bounded() -> None:
     for port in range(600):
         assert _split_plain_url(f"http://h:{port}/p") == ("http", "h", port, "/p")
     assert 0 < len(url_module._PLAIN_ORIGINS) <= 256
+    long_host = "h" * 2000
+    assert _split_plain_url(f"http://{long_host}/p") == ("http", long_host, None, "/p")
+    assert f"http://{long_host}" not in url_module._PLAIN_ORIGINS
 
 
 # --- PoolManager.urlopen -> pool.urlopen -----------------------------------------------------
